@@ -1,0 +1,234 @@
+/**
+ * Network clients and their peer connection, after QEMU's NetClientState:
+ * every device and backend owns a `NetClient`; two clients are peers; a frame
+ * one client sends goes to its peer's receiver, or waits in the peer's
+ * incoming queue when the peer cannot take it now (backpressure). The owner
+ * of a client calls `flushQueue()` when it can receive again.
+ *
+ * Delivery into a client whose owner is in the middle of its own I/O
+ * (`enterIo`/`exitIo`) is deferred to the end of that I/O, never recursive.
+ */
+import { NetQueue, type QueueLimits } from './queue.js';
+
+/**
+ * The receiver's verdict on a frame:
+ * - `ok`: consumed (the receiver copied what it keeps; the frame is only valid during the call);
+ * - `busy`: cannot take it now: the frame is queued and offered again on `flushQueue()`;
+ * - `drop`: refused for good (filtered, malformed, too large).
+ */
+export type ReceiveResult = 'ok' | 'busy' | 'drop';
+
+/** What a sender learns: delivered now, queued at the peer, or dropped (counted). */
+export type SendResult = 'delivered' | 'queued' | 'dropped';
+
+export interface NetReceiver {
+  /** Cheap check before a frame is offered; false means "queue it for later". */
+  canReceive(): boolean;
+  receive(frame: Uint8Array): ReceiveResult;
+  /** Told when the link state of this client or its peer changes. */
+  linkChanged?(up: boolean): void;
+}
+
+export interface NetClientStats {
+  txFrames: number;
+  txBytes: number;
+  rxFrames: number;
+  rxBytes: number;
+  /** Frames sent while this client's link was down (discarded, as QEMU does). */
+  txLinkDown: number;
+  /** Frames addressed to this client while its link was down. */
+  rxLinkDown: number;
+  /** Frames this client refused (`drop`). */
+  rxRefused: number;
+  /** Frames that had to wait in this client's incoming queue. */
+  rxQueued: number;
+  /** Frames lost because the incoming queue was full. */
+  rxQueueFull: number;
+  /** Frames sent while no peer was connected. */
+  txNoPeer: number;
+}
+
+export interface NetClientOptions {
+  /** Bounds of the incoming queue (frames and bytes). */
+  queue?: Partial<QueueLimits>;
+}
+
+function newStats(): NetClientStats {
+  return { txFrames: 0, txBytes: 0, rxFrames: 0, rxBytes: 0, txLinkDown: 0, rxLinkDown: 0, rxRefused: 0, rxQueued: 0, rxQueueFull: 0, txNoPeer: 0 };
+}
+
+export type FrameObserver = (direction: 'tx' | 'rx', frame: Uint8Array) => void;
+
+export class NetClient {
+  peer: NetClient | null = null;
+  readonly stats: NetClientStats = newStats();
+  /** Frames that wait for this client to accept them. */
+  readonly incoming: NetQueue;
+  private linkIsDown = false;
+  private ioDepth = 0;
+  private flushing = false;
+  private readonly observers: FrameObserver[] = [];
+
+  constructor(
+    readonly name: string,
+    private readonly receiver: NetReceiver,
+    opts: NetClientOptions = {},
+  ) {
+    this.incoming = new NetQueue(opts.queue);
+  }
+
+  /** Connect two clients as peers (each must be unconnected). */
+  static connect(a: NetClient, b: NetClient): void {
+    if (a === b) throw new Error(`net client ${a.name} cannot be its own peer`);
+    if (a.peer || b.peer) throw new Error(`net client ${(a.peer ? a : b).name} already has a peer`);
+    a.peer = b;
+    b.peer = a;
+  }
+
+  /** Disconnect from the peer; frames queued for either side are dropped. */
+  disconnect(): void {
+    const p = this.peer;
+    if (!p) return;
+    p.peer = null;
+    this.peer = null;
+    p.incoming.purge();
+    this.incoming.purge();
+  }
+
+  get linkDown(): boolean {
+    return this.linkIsDown;
+  }
+
+  /** QMP set_link: change this client's link state and tell both ends. */
+  setLinkUp(up: boolean): void {
+    if (this.linkIsDown === !up) return;
+    this.linkIsDown = !up;
+    this.receiver.linkChanged?.(up);
+    this.peer?.receiver.linkChanged?.(up);
+  }
+
+  /** Watch every frame sent or received (pcap, tracing). */
+  observe(fn: FrameObserver): () => void {
+    this.observers.push(fn);
+    return () => {
+      const i = this.observers.indexOf(fn);
+      if (i >= 0) this.observers.splice(i, 1);
+    };
+  }
+
+  /** Send a frame to the peer. The frame may be reused by the caller after return. */
+  send(frame: Uint8Array): SendResult {
+    if (this.linkIsDown) {
+      this.stats.txLinkDown++;
+      return 'dropped';
+    }
+    const peer = this.peer;
+    if (!peer) {
+      this.stats.txNoPeer++;
+      return 'dropped';
+    }
+    this.stats.txFrames++;
+    this.stats.txBytes += frame.length;
+    for (const o of this.observers) o('tx', frame);
+    return peer.offer(frame);
+  }
+
+  /** True when a frame sent now would be taken immediately. */
+  peerCanReceive(): boolean {
+    const p = this.peer;
+    return !!p && p.ioDepth === 0 && p.incoming.length === 0 && p.receiver.canReceive();
+  }
+
+  /** The owner is entering its own I/O (register access, DMA): deliveries wait. */
+  enterIo(): void {
+    this.ioDepth++;
+  }
+
+  /** The owner leaves its I/O; frames that arrived meanwhile are delivered now. */
+  exitIo(): void {
+    if (this.ioDepth > 0) this.ioDepth--;
+    if (this.ioDepth === 0 && this.incoming.length > 0) this.flushQueue();
+  }
+
+  get inIo(): boolean {
+    return this.ioDepth > 0;
+  }
+
+  /** Deliver queued frames until the receiver is busy again. Called by the owner when it can receive. */
+  flushQueue(): void {
+    if (this.flushing || this.ioDepth > 0) return;
+    this.flushing = true;
+    try {
+      for (;;) {
+        const frame = this.incoming.peek();
+        if (!frame) break;
+        if (this.linkIsDown) {
+          this.incoming.shift();
+          this.stats.rxLinkDown++;
+          continue;
+        }
+        if (!this.receiver.canReceive()) break;
+        const r = this.deliver(frame);
+        if (r === 'busy') break;
+        this.incoming.shift();
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** Drop everything queued for this client (device reset). */
+  purgeQueue(): void {
+    this.incoming.purge();
+  }
+
+  private offer(frame: Uint8Array): SendResult {
+    if (this.linkIsDown) {
+      this.stats.rxLinkDown++;
+      return 'dropped';
+    }
+    if (this.ioDepth === 0 && !this.flushing && this.incoming.length === 0 && this.receiver.canReceive()) {
+      const r = this.deliver(frame);
+      if (r !== 'busy') {
+        // Frames that arrived while the receiver handled this one (a reply
+        // from a backend, say) waited in the queue: hand them over now.
+        if (this.incoming.length > 0) this.flushQueue();
+        return r === 'ok' ? 'delivered' : 'dropped';
+      }
+      if (!this.incoming.unshift(frame)) {
+        this.stats.rxQueueFull++;
+        return 'dropped';
+      }
+      this.stats.rxQueued++;
+      return 'queued';
+    }
+    return this.enqueue(frame);
+  }
+
+  private enqueue(frame: Uint8Array): SendResult {
+    if (!this.incoming.push(frame)) {
+      this.stats.rxQueueFull++;
+      return 'dropped';
+    }
+    this.stats.rxQueued++;
+    return 'queued';
+  }
+
+  private deliver(frame: Uint8Array): ReceiveResult {
+    this.ioDepth++;
+    let r: ReceiveResult;
+    try {
+      r = this.receiver.receive(frame);
+    } finally {
+      this.ioDepth--;
+    }
+    if (r === 'ok') {
+      this.stats.rxFrames++;
+      this.stats.rxBytes += frame.length;
+      for (const o of this.observers) o('rx', frame);
+    } else if (r === 'drop') {
+      this.stats.rxRefused++;
+    }
+    return r;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * QEMU-style hubs (net/hub.c): a hub has ports; a frame a port receives from
+ * its peer is sent out of every other port to that port's peer. Each
+ * destination queues independently, so one slow device does not hold back
+ * the others. A hub port is itself a NetClient whose peer is a device or a
+ * backend (`-netdev hubport,hubid=N` or `-net ...,vlan` style wiring).
+ */
+import { NetClient, type NetClientOptions, type ReceiveResult } from './client.js';
+
+export class Hub {
+  readonly ports: HubPort[] = [];
+  private nextPort = 0;
+
+  constructor(readonly id: number) {}
+
+  /** A new port; connect its `client` to a device or backend client. */
+  addPort(name?: string, opts?: NetClientOptions): HubPort {
+    const port = new HubPort(this, name ?? `hub${this.id}port${this.nextPort}`, this.nextPort++, opts);
+    this.ports.push(port);
+    return port;
+  }
+
+  removePort(port: HubPort): void {
+    const i = this.ports.indexOf(port);
+    if (i >= 0) this.ports.splice(i, 1);
+    port.client.disconnect();
+  }
+
+  /** @internal fan a frame out to every port but the source. */
+  forward(source: HubPort, frame: Uint8Array): void {
+    for (const p of this.ports) {
+      if (p !== source) p.client.send(frame);
+    }
+  }
+
+  /** @internal a hub can take a frame when some other port's peer can. */
+  canForward(source: HubPort): boolean {
+    for (const p of this.ports) {
+      if (p !== source && p.client.peer && !p.client.linkDown) return true;
+    }
+    return false;
+  }
+
+  /** @internal some destination freed up: offer every port's queued frames again. */
+  flushAll(): void {
+    for (const p of this.ports) p.client.flushQueue();
+  }
+}
+
+export class HubPort {
+  readonly client: NetClient;
+
+  constructor(
+    readonly hub: Hub,
+    name: string,
+    readonly index: number,
+    opts?: NetClientOptions,
+  ) {
+    this.client = new NetClient(
+      name,
+      {
+        // A hub never pushes back: destinations queue on their own.
+        canReceive: () => true,
+        receive: (frame: Uint8Array): ReceiveResult => {
+          this.hub.forward(this, frame);
+          return 'ok';
+        },
+      },
+      opts,
+    );
+  }
+}
+
+/** Hubs by id, as `-net` (hub 0) and `-netdev hubport,hubid=N` use them. */
+export class HubRegistry {
+  private readonly hubs = new Map<number, Hub>();
+
+  get(id: number): Hub {
+    let h = this.hubs.get(id);
+    if (!h) {
+      h = new Hub(id);
+      this.hubs.set(id, h);
+    }
+    return h;
+  }
+
+  find(id: number): Hub | undefined {
+    return this.hubs.get(id);
+  }
+
+  all(): Hub[] {
+    return [...this.hubs.values()];
+  }
+}
