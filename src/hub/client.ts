@@ -48,7 +48,11 @@ export interface NetClientStats {
   txNoPeer: number;
 }
 
+/** What sits behind a client: a NIC model, a backend (netdev) or a hub port. */
+export type NetClientKind = 'nic' | 'backend' | 'hubport';
+
 export interface NetClientOptions {
+  kind?: NetClientKind;
   /** Bounds of the incoming queue (frames and bytes). */
   queue?: Partial<QueueLimits>;
 }
@@ -68,12 +72,14 @@ export class NetClient {
   private ioDepth = 0;
   private flushing = false;
   private readonly observers: FrameObserver[] = [];
+  readonly kind: NetClientKind;
 
   constructor(
     readonly name: string,
     private readonly receiver: NetReceiver,
     opts: NetClientOptions = {},
   ) {
+    this.kind = opts.kind ?? 'backend';
     this.incoming = new NetQueue(opts.queue);
   }
 
@@ -99,12 +105,17 @@ export class NetClient {
     return this.linkIsDown;
   }
 
-  /** QMP set_link: change this client's link state and tell both ends. */
+  /**
+   * QMP set_link: change this client's link state. When the peer is a NIC
+   * its link follows (a backend's link going down is the NIC's cable being
+   * pulled); a hub port or backend peer keeps its own state. Both ends are told.
+   */
   setLinkUp(up: boolean): void {
-    if (this.linkIsDown === !up) return;
     this.linkIsDown = !up;
+    const peer = this.peer;
+    if (peer && peer.kind === 'nic') peer.linkIsDown = !up;
     this.receiver.linkChanged?.(up);
-    this.peer?.receiver.linkChanged?.(up);
+    peer?.receiver.linkChanged?.(up);
   }
 
   /** Watch every frame sent or received (pcap, tracing). */

@@ -66,7 +66,7 @@ export class HubPort {
           return 'ok';
         },
       },
-      opts,
+      { ...opts, kind: 'hubport' },
     );
   }
 }
