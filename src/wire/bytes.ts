@@ -1,0 +1,39 @@
+/**
+ * Network-order (big-endian) loads and stores on a Uint8Array. They do no
+ * bounds checks: callers index only inside ranges a view's `checked()` has
+ * validated. Small enough for V8 to inline.
+ */
+
+export function be16(b: Uint8Array, o: number): number {
+  return (b[o]! << 8) | b[o + 1]!;
+}
+
+export function be32(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+}
+
+export function setBe16(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 8;
+  b[o + 1] = v;
+}
+
+export function setBe32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = v >>> 16;
+  b[o + 2] = v >>> 8;
+  b[o + 3] = v;
+}
+
+/** True when a[ao..ao+len) equals b[bo..bo+len); both ranges must be in bounds. */
+export function bytesEqual(a: Uint8Array, ao: number, b: Uint8Array, bo: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (a[ao + i] !== b[bo + i]) return false;
+  return true;
+}
+
+/** Value of an ASCII hex digit's char code, or -1. */
+export function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  return -1;
+}
