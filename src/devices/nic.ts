@@ -5,6 +5,7 @@
 import type { NetClient } from '../hub/client.js';
 import type { DeviceContext, PciDevice } from '../machine/device.js';
 import type { SavedState } from '../state/index.js';
+import type { DeviceOptions } from '../config/index.js';
 
 export interface NicDevice extends PciDevice {
   /** The device's end of the network: connect it to a netdev or a hub port. */
@@ -25,8 +26,8 @@ export interface NicProps {
   mac: Uint8Array;
   /** The device's id (`id=`) or a generated name; used as the net client name. */
   name: string;
-  /** Every other property as given, by QEMU name (e.g. `mitigation`, `disable-legacy`). */
-  props: Readonly<Record<string, string | number | boolean>>;
+  /** The parsed `-device` options (typed per driver), when the device came from a -device string. */
+  options?: DeviceOptions;
 }
 
 export interface NicModel {
