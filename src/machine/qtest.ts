@@ -10,6 +10,8 @@
  */
 import type { IoSpace, MemorySpace } from './bus.js';
 import type { VirtualClock } from '../time/clock.js';
+import { bytesToHex } from '../wire/bytes.js';
+import { decodeBase64, encodeBase64 } from '../state/base64.js';
 
 /** What a qtest session drives. */
 export interface QtestTarget {
@@ -25,8 +27,6 @@ export interface QtestTarget {
 export type QtestLogger = (direction: 'recv' | 'send', line: string, clockNs: number) => void;
 
 class QtestFail extends Error {}
-
-const B64_CHUNK = 0x8000;
 
 function parseNum(word: string | undefined, what: string): bigint {
   if (word === undefined || word === '') throw new QtestFail(`missing ${what}`);
@@ -56,28 +56,6 @@ function hex(v: number | bigint, width: number): string {
   return '0x' + v.toString(16).padStart(width, '0');
 }
 
-function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += (bytes[i]! < 16 ? '0' : '') + bytes[i]!.toString(16);
-  return s;
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let bin = '';
-  for (let i = 0; i < bytes.length; i += B64_CHUNK) bin += String.fromCharCode(...bytes.subarray(i, i + B64_CHUNK));
-  return btoa(bin);
-}
-
-function fromBase64(s: string): Uint8Array | undefined {
-  try {
-    const bin = atob(s);
-    const out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Largest bulk transfer one command may move (keeps a hostile client from exhausting memory). */
 export const QTEST_MAX_BULK = 64 * 1024 * 1024;
@@ -180,7 +158,7 @@ export class QtestSession {
         const a = addrOf(w[1]);
         const len = this.len(w[2]);
         const bytes = t.mem.readBytes(a, len);
-        return cmd === 'read' ? `OK 0x${toHex(bytes)}` : `OK ${toBase64(bytes)}`;
+        return cmd === 'read' ? `OK 0x${bytesToHex(bytes)}` : `OK ${encodeBase64(bytes)}`;
       }
       case 'write': {
         const a = addrOf(w[1]);
@@ -200,7 +178,7 @@ export class QtestSession {
         const a = addrOf(w[1]);
         const len = this.len(w[2]);
         if (w[3] === undefined) throw new QtestFail('missing data');
-        const decoded = fromBase64(w[3]);
+        const decoded = decodeBase64(w[3]);
         if (!decoded) throw new QtestFail('invalid base64 data');
         const bytes = new Uint8Array(len);
         bytes.set(decoded.subarray(0, len));

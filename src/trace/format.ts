@@ -6,6 +6,8 @@
  * in memory order. Traces recorded on QEMU replay against nicemu and the
  * other way round.
  */
+import { bytesToHex, hexToBytes } from '../wire/bytes.js';
+import { decodeBase64, encodeBase64 } from '../state/base64.js';
 
 type Hex = string;
 interface Common {
@@ -140,28 +142,12 @@ export function replyValue(e: AccessEntry, reply: string): string | undefined {
   }
 }
 
-export function hexToBytes(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(2 * i, 2), 16);
-  return out;
-}
-
-export function bytesToHex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += (b[i]! < 16 ? '0' : '') + b[i]!.toString(16);
-  return s;
-}
+export { bytesToHex, hexToBytes };
 
 function hexToBase64(hex: string): string {
-  const b = hexToBytes(hex);
-  let bin = '';
-  for (let i = 0; i < b.length; i++) bin += String.fromCharCode(b[i]!);
-  return btoa(bin);
+  return encodeBase64(hexToBytes(hex));
 }
 
 function base64ToHex(s: string): string {
-  const bin = atob(s);
-  let out = '';
-  for (let i = 0; i < bin.length; i++) out += bin.charCodeAt(i).toString(16).padStart(2, '0');
-  return out;
+  return bytesToHex(decodeBase64(s) ?? new Uint8Array(0));
 }
