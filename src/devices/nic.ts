@@ -30,9 +30,19 @@ export interface NicProps {
   options?: DeviceOptions;
 }
 
+/** A register as a fuzzer or tracer sees it: where it is and how wide. */
+export interface RegisterSpot {
+  readonly bar: number;
+  readonly offset: number;
+  readonly width: 1 | 2 | 4;
+  readonly name: string;
+}
+
 export interface NicModel {
   /** The -device driver name, e.g. `e1000`. */
   readonly driver: string;
   readonly description: string;
   create(ctx: DeviceContext, props: NicProps): NicDevice;
+  /** The model's registers, built from its register table (fuzz dictionaries, tracing). */
+  readonly registers?: readonly RegisterSpot[];
 }

@@ -6,7 +6,7 @@
  * 00:01.3, and devices from slot 2 on. INTx goes through the PIRQ routes to
  * ISA IRQ numbers; qtest intercepts those inputs as QEMU's IOAPIC inputs.
  */
-import { RegionMemory } from '../dma/memory.js';
+import { type GuestMemory, RegionMemory } from '../dma/memory.js';
 import { PciFunction } from '../pci/index.js';
 import type { IrqLine } from '../irq.js';
 import { VirtualClock } from '../time/clock.js';
@@ -29,6 +29,11 @@ export interface PcMachineOptions {
   random?: RandomSource;
   /** `-machine none`: no chipset, no PCI (RAM only). */
   bare?: boolean;
+  /**
+   * The guest memory devices get for DMA (default: the RAM itself). Lets a
+   * fuzzer or tracer interpose on every device access to RAM.
+   */
+  deviceMemory?: (ram: GuestMemory) => GuestMemory;
 }
 
 export type DeviceFactory<D extends PciDevice = PciDevice> = (ctx: DeviceContext) => D;
@@ -82,6 +87,8 @@ export class PcMachine implements QtestTarget {
   readonly router = new IrqRouter();
   readonly pci: PciHost | undefined;
   readonly devices: AttachedDevice[] = [];
+  /** What devices use for DMA. */
+  readonly dma: GuestMemory;
   private readonly resetHooks: Array<() => void> = [];
   /** Deferred work run after every qtest command and external event. */
   private readonly pending: Array<() => void> = [];
@@ -92,6 +99,7 @@ export class PcMachine implements QtestTarget {
     this.random = opts.random ?? new CryptoRandom();
     this.ram = RegionMemory.ofSize(opts.ramSize ?? 64 * 1024 * 1024);
     this.mem = new MemorySpace(this.ram);
+    this.dma = opts.deviceMemory ? opts.deviceMemory(this.ram) : this.ram;
     if (opts.bare) return;
     this.pci = new PciHost(this.io, this.mem);
     const host = new PciFunction({ vendorId: 0x8086, deviceId: 0x1237, revision: 0x02, classCode: 0x060000 });
@@ -125,7 +133,7 @@ export class PcMachine implements QtestTarget {
     if (pci.has(slot, fn)) throw new Error(`PCI: slot ${slot} function ${fn} not available for device, in use by another device`);
     const intxFor = (pin: number): IrqLine => this.router.intxLine(slot, fn, pin);
     const ctx: DeviceContext = {
-      memory: this.ram,
+      memory: this.dma,
       clock: this.clock,
       random: this.random,
       intx: intxFor(1),
