@@ -4,6 +4,7 @@
 import { VERSION } from '../version.js';
 import { ArgError } from './args.js';
 import { QTEST_USAGE, runQtest } from './qtest.js';
+import { runFuzzCommand } from './fuzz.js';
 import { NicemuError } from '../errors.js';
 
 const USAGE = `nicemu ${VERSION}: emulated network cards for JavaScript PC emulators
@@ -12,6 +13,7 @@ usage: nicemu COMMAND [ARGS...]
 
 commands:
   qtest ARGS...   run the PC machine under QEMU's qtest protocol (QEMU command line)
+  fuzz ARGS...    fuzz a device model (nicemu fuzz --help)
   version         print the version
   help            this text
 
@@ -25,6 +27,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     switch (cmd) {
       case 'qtest':
         return await runQtest(rest, io);
+      case 'fuzz':
+        return await runFuzzCommand(rest, io);
       case 'version':
       case '--version':
         io.stdout(`nicemu ${VERSION}\n`);

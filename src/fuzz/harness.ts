@@ -1,0 +1,352 @@
+/**
+ * Runs fuzz operations against one device on a PC machine and checks the
+ * invariants after every operation: no exception escapes, the work an
+ * operation causes is bounded (guest-memory accesses and bytes moved are
+ * counted against a budget, no wall clock involved), device DMA stays inside
+ * guest RAM (the only memory a device can reach), and the device state
+ * survives a save → JSON → restore round trip unchanged.
+ */
+import type { GuestMemory, MemError } from '../dma/memory.js';
+import type { RegisterSpot } from '../devices/nic.js';
+import type { NetClient } from '../hub/client.js';
+import type { DeviceContext, PciDevice } from '../machine/device.js';
+import { PcMachine } from '../machine/pc.js';
+import { WireEnd } from '../machine/wire.js';
+import { NetClient as Client } from '../hub/client.js';
+import { SeededRandom } from '../time/random.js';
+import { hexToBytes } from '../wire/bytes.js';
+import { type BarInfo, Dice, type FuzzOp, generateOp } from './ops.js';
+
+export interface FuzzDevice extends PciDevice {
+  readonly net: NetClient;
+  readonly mac?: Uint8Array;
+  saveState?(): unknown;
+  restoreState?(saved: unknown): string | undefined;
+}
+
+export interface FuzzSubject {
+  readonly name: string;
+  create(ctx: DeviceContext): FuzzDevice;
+  readonly registers: readonly RegisterSpot[];
+}
+
+export interface FuzzBudget {
+  /** Guest-memory accesses one operation may cause. */
+  accesses: number;
+  /** Bytes one operation may move between device and RAM. */
+  bytes: number;
+}
+
+export const DEFAULT_BUDGET: FuzzBudget = { accesses: 2_000_000, bytes: 256 * 1024 * 1024 };
+
+export type FailureKind = 'exception' | 'budget' | 'state';
+
+export interface FuzzFailure {
+  kind: FailureKind;
+  /** Index of the failing operation. */
+  at: number;
+  op: FuzzOp;
+  message: string;
+}
+
+export interface FuzzStats {
+  ops: number;
+  accesses: number;
+  bytes: number;
+  /** DMA attempts outside RAM, refused by guest memory (fine: the device must cope). */
+  refusedDma: number;
+  framesOut: number;
+  maxAccessesPerOp: number;
+}
+
+class BudgetExceeded extends Error {}
+
+/** Guest memory that counts every device access and stops an operation that exceeds its budget. */
+class CountingMemory implements GuestMemory {
+  accesses = 0;
+  bytes = 0;
+  refused = 0;
+  constructor(
+    private readonly ram: GuestMemory,
+    private readonly budget: FuzzBudget,
+  ) {}
+  private count<T>(len: number, r: T): T {
+    this.accesses++;
+    this.bytes += len;
+    if (typeof r === 'object' && r !== null) this.refused++;
+    if (this.accesses > this.budget.accesses || this.bytes > this.budget.bytes) {
+      throw new BudgetExceeded(`operation exceeded the work budget (${this.accesses} accesses, ${this.bytes} bytes)`);
+    }
+    return r;
+  }
+  read(addr: number, dst: Uint8Array): MemError | undefined {
+    return this.count(dst.length, this.ram.read(addr, dst));
+  }
+  write(addr: number, src: Uint8Array): MemError | undefined {
+    return this.count(src.length, this.ram.write(addr, src));
+  }
+  fill(addr: number, len: number, v: number): MemError | undefined {
+    return this.count(len, this.ram.fill(addr, len, v));
+  }
+  readU8(a: number): number | MemError {
+    return this.count(1, this.ram.readU8(a));
+  }
+  readU16(a: number): number | MemError {
+    return this.count(2, this.ram.readU16(a));
+  }
+  readU32(a: number): number | MemError {
+    return this.count(4, this.ram.readU32(a));
+  }
+  readU64(a: number): bigint | MemError {
+    return this.count(8, this.ram.readU64(a));
+  }
+  writeU8(a: number, v: number): MemError | undefined {
+    return this.count(1, this.ram.writeU8(a, v));
+  }
+  writeU16(a: number, v: number): MemError | undefined {
+    return this.count(2, this.ram.writeU16(a, v));
+  }
+  writeU32(a: number, v: number): MemError | undefined {
+    return this.count(4, this.ram.writeU32(a, v));
+  }
+  writeU64(a: number, v: bigint): MemError | undefined {
+    return this.count(8, this.ram.writeU64(a, v));
+  }
+  contains(a: number, l: number): boolean {
+    return this.ram.contains(a, l);
+  }
+}
+
+const SLOT = 2;
+const MMIO_BASE = 0xfe000000;
+const IO_BASE = 0xc000;
+
+export interface HarnessOptions {
+  ramSize?: number;
+  budget?: FuzzBudget;
+  /** Seed for the machine's randomness (MACs, ISNs); the op stream has its own. */
+  seed?: number;
+}
+
+export class FuzzHarness {
+  readonly machine: PcMachine;
+  readonly device: FuzzDevice;
+  readonly bars: BarInfo[] = [];
+  readonly stats: FuzzStats = { ops: 0, accesses: 0, bytes: 0, refusedDma: 0, framesOut: 0, maxAccessesPerOp: 0 };
+  private readonly wire = new WireEnd('fuzz-wire');
+  private readonly counting: CountingMemory;
+  private readonly barAddr = new Map<number, { kind: 'mem' | 'io'; addr: number }>();
+
+  constructor(
+    readonly subject: FuzzSubject,
+    opts: HarnessOptions = {},
+  ) {
+    const budget = opts.budget ?? DEFAULT_BUDGET;
+    let counting: CountingMemory | undefined;
+    this.machine = new PcMachine({
+      ramSize: opts.ramSize ?? 4 * 1024 * 1024,
+      random: new SeededRandom(opts.seed ?? 1),
+      deviceMemory: (ram) => (counting = new CountingMemory(ram, budget)),
+    });
+    this.counting = counting!;
+    this.device = this.machine.addPciDevice((ctx) => subject.create(ctx), { slot: SLOT }).device;
+    Client.connect(this.device.net, this.wire.client);
+    this.setup();
+  }
+
+  /** What firmware would do: size and place the BARs, enable decode and bus mastering, route INTx. */
+  private setup(): void {
+    const host = this.machine.pci!;
+    const devfn = SLOT << 3;
+    let mmio = MMIO_BASE;
+    let io = IO_BASE;
+    this.bars.length = 0;
+    this.barAddr.clear();
+    for (let i = 0; i < 6; i++) {
+      const off = 0x10 + 4 * i;
+      host.configWrite(devfn, off, 4, 0xffffffff);
+      const probe = host.configRead(devfn, off, 4);
+      if (probe === 0) continue;
+      if (probe & 1) {
+        const size = (~(probe & ~3) + 1) & 0xffff;
+        host.configWrite(devfn, off, 4, io);
+        this.barAddr.set(i, { kind: 'io', addr: io });
+        this.bars.push({ index: i, size });
+        io += Math.max(size, 4);
+      } else {
+        const size = (~(probe & ~0xf) + 1) >>> 0;
+        mmio = Math.ceil(mmio / size) * size;
+        host.configWrite(devfn, off, 4, mmio);
+        const is64 = (probe & 6) === 4;
+        if (is64) host.configWrite(devfn, off + 4, 4, 0);
+        this.barAddr.set(i, { kind: 'mem', addr: mmio });
+        this.bars.push({ index: i, size });
+        mmio += size;
+        if (is64) i++;
+      }
+    }
+    host.configWrite(devfn, 0x04, 2, 0x0007);
+    host.configWrite(8, 0x60, 4, 0x0b0b0b0b);
+  }
+
+  genContext(): { bars: BarInfo[]; registers: readonly RegisterSpot[]; ramSize: number; mac: Uint8Array } {
+    return { bars: this.bars, registers: this.subject.registers, ramSize: this.machine.ram.contains(0, 1) ? ramSizeOf(this.machine) : 0, mac: this.device.mac ?? new Uint8Array(6) };
+  }
+
+  /** Execute one operation and check the invariants; a failure, or undefined. */
+  step(op: FuzzOp, at: number): FuzzFailure | undefined {
+    const c = this.counting;
+    c.accesses = 0;
+    c.bytes = 0;
+    c.refused = 0;
+    try {
+      this.execute(op);
+      this.machine.settle();
+    } catch (e) {
+      const kind: FailureKind = e instanceof BudgetExceeded ? 'budget' : 'exception';
+      return { kind, at, op, message: e instanceof Error ? `${e.message}${kind === 'exception' && e.stack ? `\n${e.stack.split('\n').slice(1, 6).join('\n')}` : ''}` : String(e) };
+    } finally {
+      this.stats.ops++;
+      this.stats.accesses += c.accesses;
+      this.stats.bytes += c.bytes;
+      this.stats.refusedDma += c.refused;
+      if (c.accesses > this.stats.maxAccessesPerOp) this.stats.maxAccessesPerOp = c.accesses;
+      while (this.wire.take()) this.stats.framesOut++;
+    }
+    if (op.op === 'save-restore') return this.checkState(op, at);
+    return undefined;
+  }
+
+  private checkState(op: FuzzOp, at: number): FuzzFailure | undefined {
+    const d = this.device;
+    if (!d.saveState || !d.restoreState) return undefined;
+    try {
+      const before = JSON.stringify(d.saveState());
+      const err = d.restoreState(JSON.parse(before));
+      if (err !== undefined) return { kind: 'state', at, op, message: `restore of its own saved state failed: ${err}` };
+      const after = JSON.stringify(d.saveState());
+      if (after !== before) return { kind: 'state', at, op, message: 'state after restore differs from the saved state' };
+    } catch (e) {
+      return { kind: 'exception', at, op, message: `save/restore threw: ${e instanceof Error ? e.message : String(e)}` };
+    }
+    return undefined;
+  }
+
+  private execute(op: FuzzOp): void {
+    const m = this.machine;
+    switch (op.op) {
+      case 'read':
+      case 'write': {
+        const b = this.barAddr.get(op.bar);
+        if (!b) return;
+        const space = b.kind === 'io' ? m.io : m.mem;
+        if (op.op === 'read') space.read(b.addr + op.offset, op.size);
+        else space.write(b.addr + op.offset, op.size, op.value);
+        return;
+      }
+      case 'config':
+        m.pci!.configWrite(SLOT << 3, op.offset & ~(op.size - 1), op.size, op.value);
+        return;
+      case 'mem':
+        m.ram.write(op.addr, hexToBytes(op.data));
+        return;
+      case 'frame':
+        this.wire.inject(hexToBytes(op.data));
+        return;
+      case 'clock':
+        m.clock.advance(op.ns);
+        return;
+      case 'reset':
+        m.reset();
+        this.setup();
+        return;
+      case 'save-restore':
+        return;
+      default: {
+        const never: never = op;
+        return never;
+      }
+    }
+  }
+}
+
+function ramSizeOf(m: PcMachine): number {
+  // Largest power of two the RAM contains, found by probing (RegionMemory hides its buffer).
+  let size = 1;
+  while (m.ram.contains(0, size * 2)) size *= 2;
+  return size;
+}
+
+export interface RunOptions extends HarnessOptions {
+  /** Seed of the operation stream. */
+  opSeed: number;
+  ops: number;
+  /** Stop early when this returns true (e.g. a wall-clock limit in the CLI). */
+  stop?: (done: number) => boolean;
+}
+
+export interface RunResult {
+  stats: FuzzStats;
+  failure?: FuzzFailure;
+}
+
+/** The operation stream for a seed (deterministic: a failure is reproduced by regenerating it). */
+function* opStream(seed: number, count: number, h: FuzzHarness): Generator<FuzzOp> {
+  const dice = new Dice(new SeededRandom(seed));
+  const ctx = h.genContext();
+  for (let i = 0; i < count; i++) yield generateOp(dice, ctx);
+}
+
+/** The first `count` operations of the stream for `seed`. */
+export function opStreamOps(subject: FuzzSubject, seed: number, count: number, opts: HarnessOptions = {}): FuzzOp[] {
+  return [...opStream(seed, count, new FuzzHarness(subject, opts))];
+}
+
+export function runFuzz(subject: FuzzSubject, opts: RunOptions): RunResult {
+  const h = new FuzzHarness(subject, opts);
+  let i = 0;
+  for (const op of opStream(opts.opSeed, opts.ops, h)) {
+    const f = h.step(op, i);
+    if (f) return { stats: h.stats, failure: f };
+    i++;
+    if (opts.stop && (i & 1023) === 0 && opts.stop(i)) break;
+  }
+  return { stats: h.stats };
+}
+
+/** Replay a fixed list of operations on a fresh machine; the first failure, or undefined. */
+export function replayOps(subject: FuzzSubject, ops: readonly FuzzOp[], opts: HarnessOptions = {}): FuzzFailure | undefined {
+  const h = new FuzzHarness(subject, opts);
+  for (let i = 0; i < ops.length; i++) {
+    const f = h.step(ops[i]!, i);
+    if (f) return f;
+  }
+  return undefined;
+}
+
+/**
+ * Shrink a failing sequence (delta debugging: drop chunks, halving the chunk
+ * size) while it still fails the same way. Bounded by `maxTries` replays.
+ */
+export function minimize(subject: FuzzSubject, ops: readonly FuzzOp[], kind: FailureKind, opts: HarnessOptions = {}, maxTries = 400): FuzzOp[] {
+  let cur = [...ops];
+  const fails = (xs: FuzzOp[]): boolean => replayOps(subject, xs, opts)?.kind === kind;
+  let tries = 0;
+  for (let chunk = Math.max(1, Math.floor(cur.length / 2)); chunk >= 1 && tries < maxTries; chunk = Math.floor(chunk / 2)) {
+    for (let start = 0; start < cur.length && tries < maxTries; ) {
+      const cand = cur.slice(0, start).concat(cur.slice(start + chunk));
+      tries++;
+      if (cand.length > 0 && fails(cand)) cur = cand;
+      else start += chunk;
+    }
+  }
+  return cur;
+}
+
+/** What a stored failing case looks like (test/fixtures/fuzz/*.json). */
+export interface FuzzCase {
+  device: string;
+  opSeed: number;
+  failure: { kind: FailureKind; message: string };
+  ops: FuzzOp[];
+}

@@ -1,0 +1,18 @@
+/**
+ * The short fuzz run of `npm test`: at least 200k operations per device
+ * model. Longer runs: `npm run fuzz -- --device NAME --seconds N`.
+ */
+import { describe, expect, it } from 'vitest';
+import { fuzzSubjects, runFuzz } from '../../src/fuzz/index.js';
+
+const OPS = 200_000;
+
+describe('short fuzz run', () => {
+  for (const subject of fuzzSubjects()) {
+    it(`${subject.name}: ${OPS} operations, no invariant broken`, { timeout: 300_000 }, () => {
+      const r = runFuzz(subject, { opSeed: 0x5eed, ops: OPS });
+      if (r.failure) throw new Error(`operation ${r.failure.at} ${JSON.stringify(r.failure.op)}: ${r.failure.kind}: ${r.failure.message}\nreproduce: npm run fuzz -- --device ${subject.name} --seed ${0x5eed} --ops ${r.failure.at + 1}`);
+      expect(r.stats.ops).toBe(OPS);
+    });
+  }
+});
