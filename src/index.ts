@@ -19,6 +19,7 @@ export * from './trace/index.js';
 
 export type { AccessSize, BarHandler, ActiveBar, PciConfigTarget, PciDevice, DeviceContext } from './machine/device.js';
 export { IoSpace, MemorySpace } from './machine/bus.js';
+export { buildMachine, defaultMac, type MachineArgs, type Backend, type BackendEnv, type BackendFactory, type BackendFactories, type BuiltMachine } from './machine/build.js';
 export { PcMachine, type PcMachineOptions, type AttachedDevice, type DeviceFactory } from './machine/pc.js';
 export { QtestSession, type QtestTarget } from './machine/qtest.js';
 export { QmpSession, type QmpTarget, type QmpVersion } from './machine/qmp.js';
@@ -28,3 +29,8 @@ export { WireEnd } from './machine/wire.js';
 export type { NicDevice, NicModel, NicProps } from './devices/nic.js';
 export { NIC_MODELS, findNicModel } from './devices/models.js';
 export { TestDevice } from './devices/testdev/device.js';
+
+export * from './config/index.js';
+export * from './wire/index.js';
+export * from './fuzz/index.js';
+export { LengthPrefixDecoder, lengthPrefix, MAX_STREAM_FRAME } from './netdev/socket/framing.js';

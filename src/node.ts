@@ -3,5 +3,7 @@
  * processes). Everything in `nicemu` is re-exported too.
  */
 export * from './index.js';
-export { UdpSocketBackend, parseHostPort, type UdpSocketOptions } from './netdev/socket/udp.node.js';
+export { UdpSocketBackend, parseHostPort, isMulticastAddress, type UdpSocketOptions, type HostPort } from './netdev/socket/udp.node.js';
+export { StreamBackend, type StreamOptions, type StreamEndpoint, type StreamStats } from './netdev/socket/stream.node.js';
+export { nodeBackends } from './netdev/backends.node.js';
 export { openPcapFile, createFileSink } from './pcap/file.node.js';

@@ -27,6 +27,11 @@ export interface NetReceiver {
   receive(frame: Uint8Array): ReceiveResult;
   /** Told when the link state of this client or its peer changes. */
   linkChanged?(up: boolean): void;
+  /**
+   * Told when the peer has taken every frame that waited for it: a sender
+   * that paused its source (a socket) on `queued` can resume.
+   */
+  drained?(): void;
 }
 
 export interface NetClientStats {
@@ -169,6 +174,7 @@ export class NetClient {
   flushQueue(): void {
     if (this.flushing || this.ioDepth > 0) return;
     this.flushing = true;
+    const had = this.incoming.length;
     try {
       for (;;) {
         const frame = this.incoming.peek();
@@ -186,6 +192,7 @@ export class NetClient {
     } finally {
       this.flushing = false;
     }
+    if (had > 0 && this.incoming.length === 0) this.peer?.receiver.drained?.();
   }
 
   /** Drop everything queued for this client (device reset). */

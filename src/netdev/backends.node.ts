@@ -1,20 +1,69 @@
 /**
  * The backends nicemu can run under Node, by QEMU type (or socket mode).
+ * Anything parsed but missing here fails with "not supported yet".
  */
+import type { HostPort as ConfigHostPort, SocketAddress } from '../config/index.js';
+import { OptionError } from '../errors.js';
 import type { BackendFactories } from '../machine/build.js';
-import { UdpSocketBackend } from './socket/udp.node.js';
+import { StreamBackend, type StreamEndpoint } from './socket/stream.node.js';
+import { type HostPort, UdpSocketBackend, isMulticastAddress } from './socket/udp.node.js';
+
+function hp(a: ConfigHostPort, fallbackHost: string): HostPort {
+  return { host: a.address ?? (a.host || fallbackHost), port: a.port };
+}
+
+function inet(a: SocketAddress, what: string): HostPort {
+  if (a.type !== 'inet') throw new OptionError(`${what}: address type '${a.type}' not supported yet for this backend`);
+  const port = Number(a.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new OptionError(`${what}: port '${a.port}' must be a number (service names are not supported yet)`);
+  return { host: a.host, port };
+}
+
+function streamEndpoint(a: SocketAddress, what: string): StreamEndpoint {
+  if (a.type === 'unix') {
+    if (a.abstract) throw new OptionError(`${what}: abstract unix sockets are not supported yet`);
+    return { kind: 'unix', path: a.path };
+  }
+  const h = inet(a, what);
+  return { kind: 'inet', host: h.host, port: h.port };
+}
 
 export function nodeBackends(): BackendFactories {
   return {
     'socket.udp': async (opts, id) => {
       if (opts.type !== 'socket' || opts.mode.kind !== 'udp') throw new Error('socket.udp factory given another backend');
-      const { remote, local } = opts.mode;
-      const b = await UdpSocketBackend.open({
-        id,
-        remote: { host: remote.address ?? remote.host, port: remote.port },
-        local: { host: local.address ?? (local.host || '0.0.0.0'), port: local.port },
-      });
-      return b;
+      return UdpSocketBackend.open({ id, remote: hp(opts.mode.remote, '127.0.0.1'), local: hp(opts.mode.local, '0.0.0.0') });
+    },
+    'socket.mcast': async (opts, id) => {
+      if (opts.type !== 'socket' || opts.mode.kind !== 'mcast') throw new Error('socket.mcast factory given another backend');
+      const { group, localaddr } = opts.mode;
+      return UdpSocketBackend.open({ id, remote: hp(group, ''), multicast: localaddr ? { localAddress: localaddr } : {} });
+    },
+    'socket.listen': async (opts, id) => {
+      if (opts.type !== 'socket' || opts.mode.kind !== 'listen') throw new Error('socket.listen factory given another backend');
+      const a = hp(opts.mode.addr, '0.0.0.0');
+      return StreamBackend.open({ id, server: true, endpoint: { kind: 'inet', host: a.host, port: a.port } });
+    },
+    'socket.connect': async (opts, id) => {
+      if (opts.type !== 'socket' || opts.mode.kind !== 'connect') throw new Error('socket.connect factory given another backend');
+      const a = hp(opts.mode.addr, '127.0.0.1');
+      return StreamBackend.open({ id, server: false, endpoint: { kind: 'inet', host: a.host, port: a.port } });
+    },
+    stream: async (opts, id) => {
+      if (opts.type !== 'stream') throw new Error('stream factory given another backend');
+      return StreamBackend.open({ id, server: opts.server ?? false, endpoint: streamEndpoint(opts.addr, `-netdev stream,id=${id}`) });
+    },
+    dgram: async (opts, id) => {
+      if (opts.type !== 'dgram') throw new Error('dgram factory given another backend');
+      const what = `-netdev dgram,id=${id}`;
+      if (!opts.remote) throw new OptionError(`${what}: a receive-only dgram (no remote) is not supported yet`);
+      const remote = inet(opts.remote, what);
+      if (isMulticastAddress(remote.host)) {
+        const local = opts.local ? inet(opts.local, what).host : undefined;
+        return UdpSocketBackend.open({ id, remote, multicast: local ? { localAddress: local } : {} });
+      }
+      if (!opts.local) throw new OptionError(`${what}: unicast dgram needs a local address`);
+      return UdpSocketBackend.open({ id, remote, local: inet(opts.local, what) });
     },
   };
 }
