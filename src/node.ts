@@ -7,3 +7,4 @@ export { UdpSocketBackend, parseHostPort, isMulticastAddress, type UdpSocketOpti
 export { StreamBackend, type StreamOptions, type StreamEndpoint, type StreamStats } from './netdev/socket/stream.node.js';
 export { nodeBackends } from './netdev/backends.node.js';
 export { openPcapFile, createFileSink } from './pcap/file.node.js';
+export { TapBackend, tapHelperPath, type TapBackendOptions } from './netdev/tap/tap.node.js';

@@ -7,6 +7,14 @@ import { OptionError } from '../errors.js';
 import type { BackendFactories } from '../machine/build.js';
 import { StreamBackend, type StreamEndpoint } from './socket/stream.node.js';
 import { type HostPort, UdpSocketBackend, isMulticastAddress } from './socket/udp.node.js';
+import { DEFAULT_IFDOWN, DEFAULT_IFUP, TapBackend } from './tap/tap.node.js';
+import { NotSupportedError } from '../errors.js';
+
+/** QEMU's script option: undefined -> the default path, "no" or "" -> none. */
+function script(v: string | undefined, dflt: string): string | undefined {
+  if (v === undefined) return dflt;
+  return v === 'no' || v === '' ? undefined : v;
+}
 
 function hp(a: ConfigHostPort, fallbackHost: string): HostPort {
   return { host: a.address ?? (a.host || fallbackHost), port: a.port };
@@ -52,6 +60,26 @@ export function nodeBackends(): BackendFactories {
     stream: async (opts, id) => {
       if (opts.type !== 'stream') throw new Error('stream factory given another backend');
       return StreamBackend.open({ id, server: opts.server ?? false, endpoint: streamEndpoint(opts.addr, `-netdev stream,id=${id}`) });
+    },
+    tap: async (opts, id) => {
+      if (opts.type !== 'tap') throw new Error('tap factory given another backend');
+      const unsupported = (['fd', 'fds', 'vhostfd', 'vhostfds', 'helper'] as const).find((k) => opts[k] !== undefined);
+      if (unsupported) throw new NotSupportedError(`-netdev tap,${unsupported}=`);
+      if (opts.vhost || opts.vhostforce) throw new NotSupportedError('-netdev tap,vhost=on');
+      if (opts.vnetHdr) throw new NotSupportedError('-netdev tap,vnet_hdr=on');
+      if (opts.queues !== undefined && opts.queues > 1) throw new NotSupportedError('-netdev tap,queues= (multiqueue)');
+      return TapBackend.open({
+        id,
+        ...(opts.ifname !== undefined ? { ifname: opts.ifname } : {}),
+        ...(opts.br !== undefined ? { bridge: opts.br } : {}),
+        ...((s) => (s ? { script: s } : {}))(script(opts.script, DEFAULT_IFUP)),
+        ...((s) => (s ? { downscript: s } : {}))(script(opts.downscript, DEFAULT_IFDOWN)),
+      });
+    },
+    bridge: async (opts, id) => {
+      if (opts.type !== 'bridge') throw new Error('bridge factory given another backend');
+      if (opts.helper !== undefined) throw new NotSupportedError('-netdev bridge,helper=');
+      return TapBackend.open({ id, bridge: opts.br ?? 'br0' });
     },
     dgram: async (opts, id) => {
       if (opts.type !== 'dgram') throw new Error('dgram factory given another backend');

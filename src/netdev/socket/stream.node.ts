@@ -14,7 +14,7 @@ import net from 'node:net';
 import fs from 'node:fs';
 import { NetClient, type ReceiveResult } from '../../hub/client.js';
 import { OptionError } from '../../errors.js';
-import { LengthPrefixDecoder, lengthPrefix } from './framing.js';
+import { FrameRelay, type RelayStats, newRelayStats } from './relay.node.js';
 
 export type StreamEndpoint = { kind: 'inet'; host: string; port: number } | { kind: 'unix'; path: string };
 
@@ -26,25 +26,17 @@ export interface StreamOptions {
   reconnect?: number;
 }
 
-/** Bytes allowed to wait in the socket's write buffer before frames are dropped. */
-const WRITE_BUFFER_LIMIT = 4 * 1024 * 1024;
-
-export interface StreamStats {
+export interface StreamStats extends RelayStats {
   connections: number;
-  framesIn: number;
-  framesOut: number;
   /** Frames from the NIC while no peer was connected. */
   dropsNoPeer: number;
-  /** Times a frame had to wait because the socket's write buffer was full. */
-  waitsBackpressure: number;
-  /** Peers disconnected for sending an impossible frame length. */
-  protocolErrors: number;
 }
 
 export class StreamBackend {
   readonly client: NetClient;
-  readonly stats: StreamStats = { connections: 0, framesIn: 0, framesOut: 0, dropsNoPeer: 0, waitsBackpressure: 0, protocolErrors: 0 };
+  readonly stats: StreamStats = { ...newRelayStats(), connections: 0, dropsNoPeer: 0 };
   private sock: net.Socket | undefined;
+  private relay: FrameRelay | undefined;
   private server: net.Server | undefined;
   private closed = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -52,9 +44,9 @@ export class StreamBackend {
 
   private constructor(readonly opts: StreamOptions) {
     this.client = new NetClient(opts.id, {
-      canReceive: () => this.sock === undefined || this.sock.writableLength <= WRITE_BUFFER_LIMIT,
+      canReceive: () => this.relay === undefined || this.relay.canSend(),
       receive: (frame) => this.toPeer(frame),
-      drained: () => this.sock?.resume(),
+      drained: () => this.relay?.resume(),
     }, { kind: 'backend' });
   }
 
@@ -144,42 +136,26 @@ export class StreamBackend {
     this.sock = s;
     this.stats.connections++;
     s.setNoDelay(true);
-    const decoder = new LengthPrefixDecoder();
-    s.on('data', (chunk: Buffer) => {
-      const err = decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), (frame) => {
-        this.stats.framesIn++;
-        if (this.client.send(frame) === 'queued') s.pause();
-      });
-      if (err) {
-        this.stats.protocolErrors++;
-        s.destroy();
-      }
-    });
+    const relay = new FrameRelay(this.client, s, s, this.stats, () => s.destroy());
+    this.relay = relay;
     const gone = (): void => {
       if (this.sock !== s) return;
+      relay.stop();
       this.sock = undefined;
+      this.relay = undefined;
       if (!this.opts.server) this.scheduleReconnect();
     };
-    s.on('drain', () => this.client.flushQueue());
     s.on('close', gone);
     s.on('error', gone);
     for (const w of this.connectWaiters.splice(0)) w();
   }
 
   private toPeer(frame: Uint8Array): ReceiveResult {
-    const s = this.sock;
-    if (!s) {
+    if (!this.relay) {
       this.stats.dropsNoPeer++;
       return 'ok';
     }
-    if (s.writableLength > WRITE_BUFFER_LIMIT) {
-      this.stats.waitsBackpressure++;
-      return 'busy';
-    }
-    s.write(lengthPrefix(frame.length));
-    s.write(Buffer.from(frame));
-    this.stats.framesOut++;
-    return 'ok';
+    return this.relay.send(frame);
   }
 
   close(): void {
