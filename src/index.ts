@@ -34,3 +34,4 @@ export * from './config/index.js';
 export * from './wire/index.js';
 export * from './fuzz/index.js';
 export { LengthPrefixDecoder, lengthPrefix, MAX_STREAM_FRAME } from './netdev/socket/framing.js';
+export * from './netdev/user/index.js';

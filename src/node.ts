@@ -8,3 +8,4 @@ export { StreamBackend, type StreamOptions, type StreamEndpoint, type StreamStat
 export { nodeBackends } from './netdev/backends.node.js';
 export { openPcapFile, createFileSink } from './pcap/file.node.js';
 export { TapBackend, tapHelperPath, type TapBackendOptions } from './netdev/tap/tap.node.js';
+export { NodeUserHost, WallClockTimers } from './netdev/user/host.node.js';

@@ -9,6 +9,8 @@ import { StreamBackend, type StreamEndpoint } from './socket/stream.node.js';
 import { type HostPort, UdpSocketBackend, isMulticastAddress } from './socket/udp.node.js';
 import { DEFAULT_IFDOWN, DEFAULT_IFUP, TapBackend } from './tap/tap.node.js';
 import { NotSupportedError } from '../errors.js';
+import { createUserNet, userNetOptionsFromConfig } from './user/index.js';
+import { NodeUserHost } from './user/host.node.js';
 
 /** QEMU's script option: undefined -> the default path, "no" or "" -> none. */
 function script(v: string | undefined, dflt: string): string | undefined {
@@ -38,6 +40,11 @@ function streamEndpoint(a: SocketAddress, what: string): StreamEndpoint {
 
 export function nodeBackends(): BackendFactories {
   return {
+    user: async (opts, id, env) => {
+      if (opts.type !== 'user') throw new Error('user factory given another backend');
+      const net = await createUserNet(userNetOptionsFromConfig(opts, id), { timers: env.clock, random: env.random, host: new NodeUserHost() });
+      return { client: net.client, close: () => net.close() };
+    },
     'socket.udp': async (opts, id) => {
       if (opts.type !== 'socket' || opts.mode.kind !== 'udp') throw new Error('socket.udp factory given another backend');
       return UdpSocketBackend.open({ id, remote: hp(opts.mode.remote, '127.0.0.1'), local: hp(opts.mode.local, '0.0.0.0') });

@@ -1,0 +1,458 @@
+/**
+ * `UserHost` for Node: real sockets (node:net, node:dgram), the system
+ * resolver (node:dns, with dns-packet for the wire format), files under the
+ * TFTP root (node:fs), processes (node:child_process) for guestfwd cmd: and
+ * smbd, and the system `ping` for ICMP echo where it is installed and
+ * allowed (Node has no ICMP sockets; without ping the guest is told
+ * "host unreachable").
+ */
+import net from 'node:net';
+import dgram from 'node:dgram';
+import dns from 'node:dns';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFile, spawn as spawnProcess } from 'node:child_process';
+import dnsPacket from 'dns-packet';
+import type { Timer, TimerHost } from '../../time/clock.js';
+import type {
+  HostAddress,
+  HostBoundUdp,
+  HostError,
+  HostErrorKind,
+  HostListener,
+  HostResult,
+  HostStream,
+  HostStreamHandlers,
+  HostUdpHandlers,
+  HostUdpSocket,
+  PingRequest,
+  SmbSetup,
+  SpawnRequest,
+  UserHost,
+} from './host.js';
+import { smbConfig } from './smb.js';
+
+export interface NodeUserHostOptions {
+  /** Give up on a host TCP connect after this long (ms). */
+  connectTimeoutMs?: number;
+  /** Resolver timeout (ms). */
+  dnsTimeoutMs?: number;
+  /** Path of the system ping, null to disable; default: looked up on PATH. */
+  pingCommand?: string | null;
+  /** Pings running at once. */
+  maxPings?: number;
+  /** Where to look for smbd; default /usr/sbin/smbd, then PATH. */
+  smbdPath?: string;
+}
+
+function mapError(e: unknown): HostError {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code ?? '';
+  const message = e instanceof Error ? e.message : String(e);
+  const table: Record<string, HostErrorKind> = {
+    ECONNREFUSED: 'refused',
+    EHOSTUNREACH: 'unreachable',
+    ENETUNREACH: 'unreachable',
+    EADDRNOTAVAIL: 'unreachable',
+    ETIMEDOUT: 'timeout',
+    ECONNRESET: 'reset',
+    EPIPE: 'reset',
+    EACCES: 'denied',
+    EPERM: 'denied',
+    ENOENT: 'not-found',
+    ENOTDIR: 'not-found',
+    EISDIR: 'denied',
+    EADDRINUSE: 'addr-in-use',
+    ENOTFOUND: 'not-found',
+  };
+  return { kind: table[code] ?? 'other', message };
+}
+
+function u8(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
+function familyOf(address: string | undefined, fallback: 4 | 6 = 4): 4 | 6 {
+  return address ? (net.isIPv6(address) ? 6 : 4) : fallback;
+}
+
+/** Handlers that can be attached after the stream exists (accepted connections). */
+class LateHandlers implements HostStreamHandlers {
+  target: HostStreamHandlers | undefined;
+  onConnect(): void {
+    this.target?.onConnect();
+  }
+  onData(d: Uint8Array): void {
+    this.target?.onData(d);
+  }
+  onEnd(): void {
+    this.target?.onEnd();
+  }
+  onDrain(): void {
+    this.target?.onDrain();
+  }
+  onClose(e?: HostError): void {
+    this.target?.onClose(e);
+  }
+}
+
+function socketStream(sock: net.Socket, h: HostStreamHandlers, connectTimeoutMs: number, connected: boolean): HostStream {
+  let error: HostError | undefined;
+  let closed = false;
+  if (!connected) {
+    sock.setTimeout(connectTimeoutMs, () => {
+      error = { kind: 'timeout', message: 'connect timed out' };
+      sock.destroy();
+    });
+    sock.once('connect', () => {
+      sock.setTimeout(0);
+      h.onConnect();
+    });
+  }
+  sock.on('data', (b: Buffer) => h.onData(u8(b)));
+  sock.on('end', () => h.onEnd());
+  sock.on('drain', () => h.onDrain());
+  sock.on('error', (e) => {
+    error ??= mapError(e);
+  });
+  sock.on('close', () => {
+    if (closed) return;
+    closed = true;
+    h.onClose(error);
+  });
+  return {
+    write: (data) => (sock.destroyed ? true : sock.write(data)),
+    end: () => {
+      if (!sock.destroyed) sock.end();
+    },
+    destroy: () => {
+      closed = true;
+      if (typeof sock.resetAndDestroy === 'function' && !sock.destroyed && !sock.connecting) sock.resetAndDestroy();
+      else sock.destroy();
+    },
+    pause: () => {
+      sock.pause();
+    },
+    resume: () => {
+      sock.resume();
+    },
+  };
+}
+
+function which(cmd: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const p = path.join(dir, cmd);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+export class NodeUserHost implements UserHost {
+  private readonly connectTimeoutMs: number;
+  private readonly dnsTimeoutMs: number;
+  private readonly pingCommand: string | null;
+  private readonly maxPings: number;
+  private pings = 0;
+  private readonly smbdPath: string | undefined;
+
+  constructor(o: NodeUserHostOptions = {}) {
+    this.connectTimeoutMs = o.connectTimeoutMs ?? 60_000;
+    this.dnsTimeoutMs = o.dnsTimeoutMs ?? 5_000;
+    this.pingCommand = o.pingCommand === undefined ? which('ping') : o.pingCommand;
+    this.maxPings = o.maxPings ?? 16;
+    this.smbdPath = o.smbdPath;
+  }
+
+  tcpConnect(target: HostAddress, handlers: HostStreamHandlers): HostStream {
+    const sock = net.connect({ host: target.address, port: target.port, family: target.family, allowHalfOpen: true, noDelay: true });
+    return socketStream(sock, handlers, this.connectTimeoutMs, false);
+  }
+
+  tcpListen(bind: { address: string; port: number }, onAccept: (stream: HostStream, peer: HostAddress) => HostStreamHandlers): Promise<HostListener> {
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (sock) => {
+      sock.setNoDelay(true);
+      const late = new LateHandlers();
+      const stream = socketStream(sock, late, this.connectTimeoutMs, true);
+      late.target = onAccept(stream, { family: familyOf(sock.remoteAddress), address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0 });
+    });
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: bind.address || '0.0.0.0', port: bind.port }, () => {
+        server.off('error', reject);
+        const a = server.address() as net.AddressInfo;
+        resolve({ address: a.address, port: a.port, close: () => server.close() });
+      });
+    });
+  }
+
+  private udpSocket(family: 4 | 6, h: HostUdpHandlers): { sock: dgram.Socket; api: HostUdpSocket } {
+    const sock = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
+    let closed = false;
+    sock.on('message', (msg, rinfo) => h.onMessage(u8(msg), { family: rinfo.family === 'IPv6' ? 6 : 4, address: rinfo.address, port: rinfo.port }));
+    sock.on('error', (e) => h.onError?.(mapError(e)));
+    const api: HostUdpSocket = {
+      send: (data, to) => {
+        if (closed) return;
+        sock.send(data, to.port, to.address, (e) => {
+          if (e) h.onError?.(mapError(e));
+        });
+      },
+      close: () => {
+        if (closed) return;
+        closed = true;
+        sock.close();
+      },
+    };
+    return { sock, api };
+  }
+
+  udpOpen(family: 4 | 6, handlers: HostUdpHandlers): HostUdpSocket {
+    return this.udpSocket(family, handlers).api;
+  }
+
+  udpBind(bind: { address: string; port: number }, handlers: HostUdpHandlers): Promise<HostBoundUdp> {
+    const family = familyOf(bind.address || undefined);
+    const { sock, api } = this.udpSocket(family, handlers);
+    return new Promise((resolve, reject) => {
+      sock.once('error', reject);
+      sock.bind(bind.port, bind.address || (family === 6 ? '::' : '0.0.0.0'), () => {
+        sock.off('error', reject);
+        const a = sock.address();
+        resolve({ ...api, address: a.address, port: a.port });
+      });
+    });
+  }
+
+  /**
+   * A and AAAA through getaddrinfo (dns.lookup: /etc/hosts and the system
+   * configuration, as the host's own programs see names); other types are
+   * forwarded to the first configured DNS server. Answers are encoded with
+   * dns-packet; failures become SERVFAIL/NXDOMAIN answers.
+   */
+  dnsQuery(query: Uint8Array, done: (r: HostResult<Uint8Array>) => void): void {
+    let q: dnsPacket.Packet;
+    try {
+      q = dnsPacket.decode(Buffer.from(query));
+    } catch (e) {
+      done({ ok: false, error: { kind: 'other', message: `undecodable query: ${String(e)}` } });
+      return;
+    }
+    const question = q.questions?.[0];
+    const id = q.id ?? 0;
+    const answer = (rcode: number, answers: dnsPacket.Answer[]): void => {
+      const flags = dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | rcode;
+      done({ ok: true, value: u8(dnsPacket.encode({ type: 'response', id, flags, questions: q.questions ?? [], answers })) });
+    };
+    if (!question) {
+      answer(1, []);
+      return;
+    }
+    if ((question.type === 'A' || question.type === 'AAAA') && (question.class ?? 'IN') === 'IN') {
+      const family = question.type === 'A' ? 4 : 6;
+      dns.lookup(question.name, { family, all: true }, (err, addrs) => {
+        if (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          answer(code === 'ENOTFOUND' || code === 'ENODATA' ? (code === 'ENOTFOUND' ? 3 : 0) : 2, []);
+          return;
+        }
+        answer(0, addrs.filter((a) => a.family === family).map((a) => ({ type: question.type as 'A' | 'AAAA', name: question.name, ttl: 60, class: 'IN' as const, data: a.address })));
+      });
+      return;
+    }
+    const server = dns.getServers()[0];
+    if (!server) {
+      answer(2, []);
+      return;
+    }
+    const sock = dgram.createSocket(net.isIPv6(server) ? 'udp6' : 'udp4');
+    let finished = false;
+    const finish = (r: HostResult<Uint8Array> | null): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      sock.close();
+      if (r) done(r);
+      else answer(2, []);
+    };
+    const timer = setTimeout(() => finish(null), this.dnsTimeoutMs);
+    sock.on('message', (msg) => finish({ ok: true, value: u8(Buffer.from(msg)) }));
+    sock.on('error', () => finish(null));
+    sock.send(query, 53, server);
+  }
+
+  readFile(root: string, rel: string, offset: number, length: number, done: (r: HostResult<{ data: Uint8Array; size: number }>) => void): void {
+    const base = path.resolve(root);
+    const full = path.resolve(base, rel);
+    if (full !== base && !full.startsWith(base + path.sep)) {
+      done({ ok: false, error: { kind: 'denied', message: 'outside the TFTP root' } });
+      return;
+    }
+    void (async (): Promise<void> => {
+      let fh: fs.promises.FileHandle | undefined;
+      try {
+        // Symbolic links must not lead out of the root either.
+        const real = await fs.promises.realpath(full);
+        const realBase = await fs.promises.realpath(base);
+        if (real !== realBase && !real.startsWith(realBase + path.sep)) throw Object.assign(new Error('outside the TFTP root'), { code: 'EACCES' });
+        fh = await fs.promises.open(real, 'r');
+        const st = await fh.stat();
+        if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+        const n = Math.max(0, Math.min(length, st.size - offset));
+        const buf = Buffer.alloc(n);
+        if (n > 0) await fh.read(buf, 0, n, offset);
+        done({ ok: true, value: { data: u8(buf), size: st.size } });
+      } catch (e) {
+        done({ ok: false, error: mapError(e) });
+      } finally {
+        await fh?.close();
+      }
+    })();
+  }
+
+  spawn(req: SpawnRequest, h: HostStreamHandlers): HostStream {
+    if (req.socketStdio) return this.spawnWithSocket(req, h);
+    const child = req.shell ? spawnProcess(req.command, { shell: true, stdio: ['pipe', 'pipe', 'inherit'] }) : spawnProcess(req.command, req.args ?? [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let closed = false;
+    let error: HostError | undefined;
+    child.on('spawn', () => h.onConnect());
+    child.on('error', (e) => {
+      error = mapError(e);
+      if (!closed) {
+        closed = true;
+        h.onClose(error);
+      }
+    });
+    child.stdout?.on('data', (b: Buffer) => h.onData(u8(b)));
+    child.stdout?.on('end', () => h.onEnd());
+    child.stdin?.on('drain', () => h.onDrain());
+    child.stdin?.on('error', () => {});
+    child.on('close', () => {
+      if (closed) return;
+      closed = true;
+      h.onClose(error);
+    });
+    return {
+      write: (d) => child.stdin?.write(d) ?? true,
+      end: () => child.stdin?.end(),
+      destroy: () => {
+        closed = true;
+        child.kill();
+      },
+      pause: () => child.stdout?.pause(),
+      resume: () => child.stdout?.resume(),
+    };
+  }
+
+  /** inetd style: the process gets one end of a loopback TCP connection as stdin/stdout. */
+  private spawnWithSocket(req: SpawnRequest, h: HostStreamHandlers): HostStream {
+    const late = new LateHandlers();
+    late.target = h;
+    const server = net.createServer({ allowHalfOpen: true });
+    const client = new net.Socket({ allowHalfOpen: true });
+    const stream = socketStream(client, late, this.connectTimeoutMs, true);
+    let connectedOnce = false;
+    server.once('connection', (side) => {
+      server.close();
+      const child = spawnProcess(req.command, req.args ?? [], { stdio: [side, side, 'ignore'] });
+      child.on('spawn', () => {
+        side.destroy();
+        if (!connectedOnce) {
+          connectedOnce = true;
+          h.onConnect();
+        }
+      });
+      child.on('error', (e) => {
+        side.destroy();
+        client.destroy();
+        h.onClose(mapError(e));
+      });
+    });
+    server.listen({ host: '127.0.0.1', port: 0 }, () => {
+      const a = server.address() as net.AddressInfo;
+      client.connect({ host: '127.0.0.1', port: a.port });
+    });
+    return stream;
+  }
+
+  ping(req: PingRequest, done: (r: HostResult<{ rttMs: number }>) => void): void {
+    if (!this.pingCommand) {
+      done({ ok: false, error: { kind: 'unsupported', message: 'no ping facility on this host' } });
+      return;
+    }
+    if (this.pings >= this.maxPings) {
+      done({ ok: false, error: { kind: 'timeout', message: 'too many pings' } });
+      return;
+    }
+    this.pings++;
+    const args = [req.family === 6 ? '-6' : '-4', '-n', '-c', '1', '-W', '2', '-s', String(Math.min(req.payload.length, 1472)), '-t', String(req.ttl), req.address];
+    execFile(this.pingCommand, args, { timeout: 5000 }, (err, stdout) => {
+      this.pings--;
+      if (!err) {
+        const m = /time[=<]([\d.]+)/.exec(stdout);
+        done({ ok: true, value: { rttMs: m ? Number(m[1]) : 0 } });
+        return;
+      }
+      const code = (err as { code?: unknown }).code;
+      // ping exits 1 when no reply came; other failures (2, EPERM, ENOENT) mean it cannot ping.
+      done({ ok: false, error: code === 1 ? { kind: 'timeout', message: 'no reply' } : { kind: 'unsupported', message: err.message } });
+    });
+  }
+
+  async prepareSmb(dir: string): Promise<SmbSetup> {
+    const smbd = this.smbdPath ?? ['/usr/sbin/smbd', '/usr/local/sbin/smbd'].find((p) => fs.existsSync(p)) ?? which('smbd');
+    if (!smbd || !fs.existsSync(smbd)) throw new Error("could not find 'smbd', please install it (Samba)");
+    const st = await fs.promises.stat(dir).catch(() => null);
+    if (!st?.isDirectory()) throw new Error(`'${dir}' is not a directory`);
+    const priv = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'nicemu-smb.'));
+    await fs.promises.mkdir(path.join(priv, 'ncalrpc'));
+    const conf = path.join(priv, 'smb.conf');
+    await fs.promises.writeFile(conf, smbConfig({ dir: priv, share: path.resolve(dir), user: os.userInfo().username }));
+    return { command: smbd, args: ['-l', priv, '-s', conf] };
+  }
+}
+
+/** Timers on the wall clock (setTimeout), for running the stack against real sockets. */
+export class WallClockTimers implements TimerHost {
+  private readonly start = performance.now();
+  now(): number {
+    return Math.round((performance.now() - this.start) * 1e6);
+  }
+  timer(callback: () => void, name = 'timer'): Timer {
+    void name;
+    let handle: ReturnType<typeof setTimeout> | undefined;
+    let deadline = -1;
+    const clock = this;
+    return {
+      get armed(): boolean {
+        return deadline >= 0;
+      },
+      get deadline(): number {
+        return deadline;
+      },
+      arm(d: number): void {
+        if (handle) clearTimeout(handle);
+        deadline = Math.max(d, clock.now());
+        handle = setTimeout(() => {
+          handle = undefined;
+          deadline = -1;
+          callback();
+        }, Math.max(0, (deadline - clock.now()) / 1e6));
+        handle.unref?.();
+      },
+      armAfter(ns: number): void {
+        this.arm(clock.now() + Math.max(0, ns));
+      },
+      cancel(): void {
+        if (handle) clearTimeout(handle);
+        handle = undefined;
+        deadline = -1;
+      },
+    };
+  }
+}
