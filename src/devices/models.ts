@@ -3,8 +3,9 @@
  * A static list (no registration side effects), so bundlers can see it.
  */
 import type { NicModel } from './nic.js';
+import { E1000_MODELS } from './e1000/index.js';
 
-export const NIC_MODELS: readonly NicModel[] = [];
+export const NIC_MODELS: readonly NicModel[] = [...E1000_MODELS];
 
 export function findNicModel(driver: string): NicModel | undefined {
   return NIC_MODELS.find((m) => m.driver === driver);
