@@ -44,6 +44,7 @@ export const E1000_PROPS: DriverProps<E1000Device> = {
   extraMacRegisters: opt('extra_mac_registers', T.bool, { default: true }),
   migrateTsoProps: opt('migrate_tso_props', T.bool, { default: true }),
   initVet: opt('init-vet', T.bool, { default: true, doc: 'VET resets to 0x8100' }),
+  xRctlFlushMs: opt('x-rctl-flush-ms', T.uint32, { default: 1000, doc: 'nicemu: receive hold-off after an RCTL write in ms (QEMU quirk; 0 = off)' }),
 };
 
 export const RTL8139_PROPS: DriverProps<Rtl8139Device> = {

@@ -321,6 +321,8 @@ export interface E1000Device extends PciDeviceProps, NicDeviceProps {
   readonly extraMacRegisters?: boolean;
   readonly migrateTsoProps?: boolean;
   readonly initVet?: boolean;
+  /** nicemu extension (QEMU has none): receive hold-off after an RCTL write, in ms (QEMU's fixed value is 1000; 0 turns it off). */
+  readonly xRctlFlushMs?: number;
 }
 
 export interface Rtl8139Device extends PciDeviceProps, NicDeviceProps {

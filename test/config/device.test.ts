@@ -131,3 +131,12 @@ describe("-device errors with QEMU 7.2's messages", () => {
     expect(err(parseDevice('e1000,romsize=-1'))).toBe("Parameter 'romsize' expects uint32_t");
   });
 });
+
+describe('nicemu extensions on -device e1000', () => {
+  it('x-rctl-flush-ms is a uint32 property', () => {
+    const r = parseDevice('e1000,x-rctl-flush-ms=0');
+    expect(r.ok && r.kind === 'value' && r.value.driver === 'e1000' ? r.value.xRctlFlushMs : 'bad').toBe(0);
+    const bad = parseDevice('e1000,x-rctl-flush-ms=soon');
+    expect(bad.ok).toBe(false);
+  });
+});
