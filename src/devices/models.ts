@@ -4,8 +4,9 @@
  */
 import type { NicModel } from './nic.js';
 import { E1000_MODELS } from './e1000/index.js';
+import { RTL8139_MODEL } from './rtl8139/index.js';
 
-export const NIC_MODELS: readonly NicModel[] = [...E1000_MODELS];
+export const NIC_MODELS: readonly NicModel[] = [...E1000_MODELS, RTL8139_MODEL];
 
 export function findNicModel(driver: string): NicModel | undefined {
   return NIC_MODELS.find((m) => m.driver === driver);
