@@ -61,7 +61,8 @@
  * in 30 ns ticks with QEMU's TimerInt schedule, the EEPROM image and its
  * read protocol, C+ TSO with the descriptor MSS as TCP payload per segment.
  */
-import type { NicModel } from '../nic.js';
+import type { NicModel, RegisterSpot } from '../nic.js';
+import { RTL8139_REGS } from './regs.js';
 import { createRtl8139 } from './device.js';
 
 export {
@@ -81,8 +82,15 @@ export { RTL8139_REGS, REG, regName, type RegDef } from './regs.js';
 export { RTL8139_STATE } from './state.js';
 export { encodeTally, TALLY_BYTES, type Tally } from './tally.js';
 
+/** The register map for fuzzers and tracers: every register through both BARs (I/O and MMIO). */
+const RTL8139_REGISTER_SPOTS: readonly RegisterSpot[] = RTL8139_REGS.flatMap((r) => [
+  { bar: 0, offset: r.offset, width: r.width, name: r.name },
+  { bar: 1, offset: r.offset, width: r.width, name: r.name },
+]);
+
 export const RTL8139_MODEL: NicModel = {
   driver: 'rtl8139',
   description: 'Realtek RTL8139C+ Fast Ethernet (x-revision=0x10: RTL8139C)',
   create: (ctx, props) => createRtl8139(ctx, props),
+  registers: RTL8139_REGISTER_SPOTS,
 };
