@@ -28,35 +28,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define MAX_FRAME 69632
+#include "relay.h"
 
-static int write_all(int fd, const unsigned char *p, size_t n)
+static ssize_t tap_read(void *ctx, unsigned char *buf, size_t len)
 {
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
+    return read(*(int *)ctx, buf, len);
 }
 
-static int read_all(int fd, unsigned char *p, size_t n)
+static ssize_t tap_write(void *ctx, const unsigned char *buf, size_t len)
 {
-    while (n > 0) {
-        ssize_t r = read(fd, p, n);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        if (r == 0) return 1;
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
+    return write(*(int *)ctx, buf, len);
 }
 
 static int if_up_and_bridge(const char *ifname, const char *bridge)
@@ -108,37 +89,5 @@ int main(int argc, char **argv)
     fprintf(stderr, "ifname=%s\n", ifr.ifr_name);
     fflush(stderr);
 
-    static unsigned char buf[MAX_FRAME + 4];
-    struct pollfd fds[2] = { { .fd = 0, .events = POLLIN }, { .fd = tap, .events = POLLIN } };
-    for (;;) {
-        if (poll(fds, 2, -1) < 0) {
-            if (errno == EINTR) continue;
-            return 1;
-        }
-        if (fds[0].revents & (POLLIN | POLLHUP)) {
-            int r = read_all(0, buf, 4);
-            if (r != 0) return 0;
-            uint32_t len = ((uint32_t)buf[0] << 24) | ((uint32_t)buf[1] << 16) | ((uint32_t)buf[2] << 8) | buf[3];
-            if (len > MAX_FRAME) {
-                fprintf(stderr, "error=frame of %u bytes from the emulator is too large\n", len);
-                return 1;
-            }
-            if (read_all(0, buf, len) != 0) return 0;
-            /* A frame the interface refuses (down, too large) is dropped, as a NIC would. */
-            if (write(tap, buf, len) < 0 && errno != EIO && errno != EINVAL && errno != EAGAIN) return 1;
-        }
-        if (fds[1].revents & POLLIN) {
-            ssize_t n = read(tap, buf + 4, MAX_FRAME);
-            if (n < 0) {
-                if (errno == EINTR || errno == EAGAIN) continue;
-                return 1;
-            }
-            buf[0] = (unsigned char)(n >> 24);
-            buf[1] = (unsigned char)(n >> 16);
-            buf[2] = (unsigned char)(n >> 8);
-            buf[3] = (unsigned char)n;
-            if (write_all(1, buf, (size_t)n + 4) < 0) return 0;
-        }
-        if (fds[1].revents & (POLLERR | POLLHUP)) return 1;
-    }
+    return relay_frames(tap, &tap, tap_read, tap_write);
 }

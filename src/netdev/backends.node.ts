@@ -9,6 +9,7 @@ import { StreamBackend, type StreamEndpoint } from './socket/stream.node.js';
 import { type HostPort, UdpSocketBackend, isMulticastAddress } from './socket/udp.node.js';
 import { DEFAULT_IFDOWN, DEFAULT_IFUP, TapBackend } from './tap/tap.node.js';
 import { L2tpv3Backend } from './l2tpv3/l2tpv3.node.js';
+import { openVde } from './vde/vde.node.js';
 import { NotSupportedError } from '../errors.js';
 import { createUserNet, userNetOptionsFromConfig } from './user/index.js';
 import { NodeUserHost } from './user/host.node.js';
@@ -88,6 +89,10 @@ export function nodeBackends(): BackendFactories {
       if (opts.type !== 'bridge') throw new Error('bridge factory given another backend');
       if (opts.helper !== undefined) throw new NotSupportedError('-netdev bridge,helper=');
       return TapBackend.open({ id, bridge: opts.br ?? 'br0' });
+    },
+    vde: async (opts, id) => {
+      if (opts.type !== 'vde') throw new Error('vde factory given another backend');
+      return openVde(id, opts);
     },
     l2tpv3: async (opts, id) => {
       if (opts.type !== 'l2tpv3') throw new Error('l2tpv3 factory given another backend');

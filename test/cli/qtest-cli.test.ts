@@ -14,9 +14,9 @@ describe('nicemu qtest command line', () => {
     let r = run(['qtest', '-qtest', 'stdio', '-netdev', 'socket,id=n0,udp=127.0.0.1:5555']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/localaddr/);
-    r = run(['qtest', '-qtest', 'stdio', '-netdev', 'vde,id=v0']);
+    r = run(['qtest', '-qtest', 'stdio', '-netdev', 'vhost-user,id=v0,chardev=c0']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/-netdev vde: not supported yet/);
+    expect(r.stderr).toMatch(/-netdev vhost-user: not supported yet/);
     r = run(['qtest', '-qtest', 'stdio', '-device', 'e1000,netdev=nope']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/nope/);

@@ -201,9 +201,9 @@ describe('socket netdevs from QEMU options', () => {
     m2.close();
   });
 
-  it('-netdev vde and socket fd= stay "not supported yet"', async () => {
+  it('-netdev vhost-vdpa and socket fd= stay "not supported yet"', async () => {
     const base = { machine: 'pc', ramSize: 16 << 20, nics: [], nets: [], devices: [] };
-    await expect(buildMachine({ ...base, netdevs: ['vde,id=v0'] }, nodeBackends())).rejects.toThrow(/-netdev vde: not supported yet/);
+    await expect(buildMachine({ ...base, netdevs: ['vhost-vdpa,id=v0,vhostdev=/dev/vhost-vdpa-0'] }, nodeBackends())).rejects.toThrow(/-netdev vhost-vdpa: not supported yet/);
     await expect(buildMachine({ ...base, netdevs: ['socket,id=s0,fd=3'] }, nodeBackends())).rejects.toThrow(/not supported yet/);
   });
 });
