@@ -1,0 +1,185 @@
+/**
+ * Transmit (virtio 1.2 §5.1.6.2): take every available chain of a transmit
+ * queue, strip the virtio-net header, complete partial checksums and split
+ * GSO frames in software (so the offload features work behind any backend),
+ * send, and return the chain with used length 0. A bad chain (writable
+ * buffers, shorter than the header, runt or oversized frame, bad GSO
+ * request) is returned with length 0 and counted; the queue keeps going.
+ */
+import type { VirtioCore } from '../../virtio/core.js';
+import { Chain, Pop } from '../../virtio/queue/chain.js';
+import { completeChecksum, forEachTcpSegment, segmentUdp } from '../../wire/offload.js';
+import { isWireError } from '../../wire/error.js';
+import { walkIpv6Extensions } from '../../wire/ipv6.js';
+import type { NetCounters } from './counters.js';
+import { newHdr, parseHdr, VNET_HDR_F_NEEDS_CSUM, VNET_HDR_GSO, VNET_HDR_LEN, type VnetHdr } from './hdr.js';
+
+/** Largest frame after the header: 64 KiB of IP plus link headers (§5.1.6.3: 65589 bytes, VLAN tag added). */
+export const MAX_TX_FRAME = 65589 + 4;
+export const ETH_HLEN = 14;
+
+export interface TxState {
+  readonly chain: Chain;
+  /** Header and frame as gathered from the chain (reused). */
+  readonly buf: Uint8Array;
+  readonly hdr: VnetHdr;
+  /**
+   * Views of `buf` by length (whole chain from 0; frame from the 10- or
+   * 12-byte header on), made once: `subarray` per frame costs more than
+   * the copy of a small frame.
+   */
+  readonly wholeViews: Array<Uint8Array | undefined>;
+  readonly frameViews10: Array<Uint8Array | undefined>;
+  readonly frameViews12: Array<Uint8Array | undefined>;
+  /** IPv6 fragment identification for software UFO (seeded from the machine's random source). */
+  ufoId: number;
+}
+
+export function newTxState(ufoSeed: number): TxState {
+  return { chain: new Chain(), buf: new Uint8Array(VNET_HDR_LEN + MAX_TX_FRAME), hdr: newHdr(), wholeViews: [], frameViews10: [], frameViews12: [], ufoId: ufoSeed >>> 0 };
+}
+
+function view(cache: Array<Uint8Array | undefined>, buf: Uint8Array, start: number, len: number): Uint8Array {
+  let v = cache[len];
+  if (v === undefined) {
+    v = buf.subarray(start, start + len);
+    cache[len] = v;
+  }
+  return v;
+}
+
+export interface TxHost {
+  readonly core: VirtioCore;
+  readonly tx: TxState;
+  readonly stats: NetCounters;
+  /** Current virtio-net header length (10 or 12). */
+  readonly hdrLen: number;
+  /** Put a frame on the wire; `pair` is the queue pair it came from. */
+  transmit(frame: Uint8Array, pair: number): void;
+}
+
+/** Process transmit queue `q` (an odd queue index below the control queue). */
+export function processTx(h: TxHost, q: number): void {
+  const core = h.core;
+  const chain = h.tx.chain;
+  const slot = core.queue(q);
+  if (!slot?.ring) return;
+  const pair = q >> 1;
+  let pending = false;
+  // Bounded: a legal driver never has more than `size` chains available.
+  for (let budget = 2 * slot.ring.size + 1; budget > 0; budget--) {
+    const p = core.pop(q, chain);
+    if (p === Pop.Empty) {
+      if (core.needsReset) break;
+      // Drained: ask to be notified of the next one, then look once more (§2.7.10).
+      core.setNotify(q, true);
+      if (core.hasAvailable(q)) continue;
+      break;
+    }
+    pending = true;
+    h.stats.txChains++;
+    if (p === Pop.BadChain) h.stats.txBadChains++;
+    else transmitChain(h, chain, pair);
+    core.push(q, chain, 0);
+  }
+  if (pending) core.publish(q);
+}
+
+function transmitChain(h: TxHost, chain: Chain, pair: number): void {
+  const s = h.stats;
+  const core = h.core;
+  if (chain.writableBytes > 0) {
+    s.txWritableBuffers++;
+    return;
+  }
+  const hl = h.hdrLen;
+  if (chain.readableBytes < hl) {
+    s.txShortHeader++;
+    return;
+  }
+  const len = chain.readableBytes - hl;
+  if (len < ETH_HLEN) {
+    s.txRunt++;
+    return;
+  }
+  if (len > MAX_TX_FRAME) {
+    s.txOversize++;
+    return;
+  }
+  const t = h.tx;
+  // One gather of header and frame; the header fields are read from the front.
+  const whole = view(t.wholeViews, t.buf, 0, hl + len);
+  if (chain.read(core.mem, 0, whole) !== whole.length) return;
+  const frame = view(hl === VNET_HDR_LEN ? t.frameViews12 : t.frameViews10, t.buf, hl, len);
+  const hdr = parseHdr(t.buf, t.hdr);
+  const gso = hdr.gsoType & ~VNET_HDR_GSO.ECN;
+  if (gso === VNET_HDR_GSO.NONE) {
+    if (hdr.flags & VNET_HDR_F_NEEDS_CSUM) {
+      if (completeChecksum(frame, hdr.csumStart, hdr.csumOffset)) s.txChecksumsCompleted++;
+      else s.txChecksumErrors++;
+    }
+    s.txFrames++;
+    s.txBytes += len;
+    h.transmit(frame, pair);
+    return;
+  }
+  segment(h, frame, hdr, gso, pair);
+}
+
+/** Offset of the IP header after up to two VLAN tags, and the ethertype there; -1 when not IP. */
+function l3Of(frame: Uint8Array): { l3: number; type: number } {
+  let l3 = ETH_HLEN;
+  let type = (frame[12]! << 8) | frame[13]!;
+  for (let tags = 0; tags < 2 && (type === 0x8100 || type === 0x88a8) && l3 + 4 <= frame.length; tags++) {
+    type = (frame[l3 + 2]! << 8) | frame[l3 + 3]!;
+    l3 += 4;
+  }
+  return { l3, type };
+}
+
+/** Software GSO (§5.1.6.2 item 3): TCP segmentation or UDP fragmentation, every segment checksummed. */
+function segment(h: TxHost, frame: Uint8Array, hdr: VnetHdr, gso: number, pair: number): void {
+  const s = h.stats;
+  const { l3, type } = l3Of(frame);
+  const ipv6 = type === 0x86dd;
+  const ipOk = (gso === VNET_HDR_GSO.TCPV4 && type === 0x0800) || (gso === VNET_HDR_GSO.TCPV6 && ipv6) || (gso === VNET_HDR_GSO.UDP && (ipv6 || type === 0x0800));
+  if (!ipOk || hdr.gsoSize === 0) {
+    s.txGsoErrors++;
+    return;
+  }
+  // The transport header: csum_start when the driver set it (it must for GSO), else from the IP header.
+  let l4: number;
+  if (hdr.flags & VNET_HDR_F_NEEDS_CSUM) l4 = hdr.csumStart;
+  else if (!ipv6) l4 = l3 + ((frame[l3]! & 0x0f) << 2);
+  else {
+    const w = walkIpv6Extensions(frame, l3);
+    if (isWireError(w)) {
+      s.txGsoErrors++;
+      return;
+    }
+    l4 = w.offset;
+  }
+  const opts = { l3Offset: l3, l4Offset: l4, mss: hdr.gsoSize, ipv6 };
+  if (gso === VNET_HDR_GSO.UDP) {
+    const t = h.tx;
+    t.ufoId = (t.ufoId + 1) >>> 0;
+    const segs = segmentUdp(frame, { ...opts, fragmentId: t.ufoId });
+    if (isWireError(segs)) {
+      s.txGsoErrors++;
+      return;
+    }
+    s.txGsoFrames++;
+    for (const seg of segs) sendSegment(h, seg, pair);
+    return;
+  }
+  const n = forEachTcpSegment(frame, opts, (seg) => sendSegment(h, seg, pair));
+  if (isWireError(n)) s.txGsoErrors++;
+  else s.txGsoFrames++;
+}
+
+function sendSegment(h: TxHost, seg: Uint8Array, pair: number): void {
+  h.stats.txGsoSegments++;
+  h.stats.txFrames++;
+  h.stats.txBytes += seg.length;
+  h.transmit(seg, pair);
+}
