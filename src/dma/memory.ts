@@ -82,9 +82,16 @@ export class RegionMemory implements GuestMemory {
 
   /** Region holding [addr, addr+len), or undefined. */
   private find(addr: number, len: number): RamRegion | undefined {
-    if (!(addr >= 0) || !Number.isSafeInteger(addr) || !(len >= 0) || !Number.isSafeInteger(addr + len)) return undefined;
+    // Fast path, the region of the last access: inside it both ends are below
+    // 2^53, so integral values are all that is left to check. (Measured with
+    // bench/datapath.mjs: 5-10% of a whole e1000/virtio-net frame's cost
+    // against the Number.isSafeInteger checks first.)
     const l = this.last;
-    if (l !== undefined && addr >= l.base && addr + len <= l.base + l.bytes.length) return l;
+    if (l !== undefined) {
+      const base = l.base;
+      if (addr >= base && len >= 0 && addr + len <= base + l.bytes.length && Number.isInteger(addr) && Number.isInteger(len)) return l;
+    }
+    if (!(addr >= 0) || !Number.isSafeInteger(addr) || !(len >= 0) || !Number.isSafeInteger(addr + len)) return undefined;
     for (const r of this.regions) {
       if (addr >= r.base && addr + len <= r.base + r.bytes.length) {
         this.last = r;

@@ -58,6 +58,20 @@ describe('RegionMemory', () => {
     expect(m.readU8(1.5)).toMatchObject({ kind: 'bad-address' });
   });
 
+  it('refuses fractional, negative and NaN addresses and lengths inside the region of the last access too (fast path)', () => {
+    const m = RegionMemory.ofSize(4096);
+    expect(m.readU32(0x100)).toBe(0); // the region is now the cached one
+    expect(m.readU8(1.5)).toMatchObject({ kind: 'bad-address' });
+    expect(m.readU32(0x100 + 0.25)).toMatchObject({ kind: 'bad-address' });
+    expect(m.readU8(Number.NaN)).toMatchObject({ kind: 'bad-address' });
+    expect(m.readU8(-1)).toMatchObject({ kind: 'out-of-bounds' });
+    expect(m.fill(0x10, 2.5, 0)).toMatchObject({ kind: 'out-of-bounds' });
+    expect(m.fill(0x10, -1, 0)).toMatchObject({ kind: 'out-of-bounds' });
+    expect(m.contains(0x10, Number.NaN)).toBe(false);
+    expect(m.contains(4095, 1)).toBe(true);
+    expect(m.contains(4095, 2)).toBe(false);
+  });
+
   it('regions above 4 GiB work', () => {
     const high = new Uint8Array(64);
     const m = new RegionMemory([{ base: 0, bytes: new Uint8Array(64) }, { base: 0x1_0000_0000, bytes: high }]);
