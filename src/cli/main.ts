@@ -4,6 +4,7 @@
 import { VERSION } from '../version.js';
 import { ArgError } from './args.js';
 import { QTEST_USAGE, runQtest } from './qtest.js';
+import { RUN_USAGE, runDemo } from './run.js';
 import { runFuzzCommand } from './fuzz.js';
 import { NicemuError } from '../errors.js';
 
@@ -13,6 +14,7 @@ usage: nicemu COMMAND [ARGS...]
 
 commands:
   qtest ARGS...   run the PC machine under QEMU's qtest protocol (QEMU command line)
+  run [OPTIONS]   boot Linux in v86 on a nicemu NIC and show what it does (alias: demo)
   fuzz ARGS...    fuzz a device model (nicemu fuzz --help)
   version         print the version
   help            this text
@@ -27,6 +29,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     switch (cmd) {
       case 'qtest':
         return await runQtest(rest, io);
+      case 'run':
+      case 'demo':
+        return await runDemo(rest, io);
       case 'fuzz':
         return await runFuzzCommand(rest, io);
       case 'version':
@@ -47,6 +52,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (e instanceof ArgError || e instanceof NicemuError) {
       io.stderr(`nicemu ${cmd}: ${e.message}\n`);
       if (e instanceof ArgError && cmd === 'qtest' && /invalid option/.test(e.message)) io.stderr(QTEST_USAGE);
+      if (e instanceof ArgError && (cmd === 'run' || cmd === 'demo')) io.stderr(RUN_USAGE);
       return 1;
     }
     throw e;

@@ -11,8 +11,7 @@ import { DEFAULT_IFDOWN, DEFAULT_IFUP, TapBackend } from './tap/tap.node.js';
 import { L2tpv3Backend } from './l2tpv3/l2tpv3.node.js';
 import { openVde } from './vde/vde.node.js';
 import { NotSupportedError } from '../errors.js';
-import { createUserNet, userNetOptionsFromConfig } from './user/index.js';
-import { NodeUserHost } from './user/host.node.js';
+import { userNetFactory } from './user/factory.node.js';
 
 /** QEMU's script option: undefined -> the default path, "no" or "" -> none. */
 function script(v: string | undefined, dflt: string): string | undefined {
@@ -42,11 +41,7 @@ function streamEndpoint(a: SocketAddress, what: string): StreamEndpoint {
 
 export function nodeBackends(): BackendFactories {
   return {
-    user: async (opts, id, env) => {
-      if (opts.type !== 'user') throw new Error('user factory given another backend');
-      const net = await createUserNet(userNetOptionsFromConfig(opts, id), { timers: env.clock, random: env.random, host: new NodeUserHost() });
-      return { client: net.client, close: () => net.close() };
-    },
+    user: userNetFactory(),
     'socket.udp': async (opts, id) => {
       if (opts.type !== 'socket' || opts.mode.kind !== 'udp') throw new Error('socket.udp factory given another backend');
       return UdpSocketBackend.open({ id, remote: hp(opts.mode.remote, '127.0.0.1'), local: hp(opts.mode.local, '0.0.0.0') });
