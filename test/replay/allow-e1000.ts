@@ -8,12 +8,7 @@
  * mismatch (`*` for any section); `what` matches the replayer's description
  * (`readl 0xfebc3830`, `inl 0xc004`, `tx frame`, ...).
  */
-export interface AllowEntry {
-  readonly fixture: string;
-  readonly section: string;
-  readonly what: RegExp;
-  readonly reason: string;
-}
+import type { AllowEntry } from './harness.js';
 
 const IO_BAR = 'The I/O BAR works: IOADDR (offset 0) selects a register and IODATA (offset 4) reads/writes it (SDM 13.2.2). QEMU 7.2 implements BAR1 as a stub that reads 0.';
 const SDM_REGS =

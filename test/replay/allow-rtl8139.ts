@@ -9,12 +9,7 @@
  * mismatch (`*` for any section, `*end*` for the end-of-trace IRQ and frame
  * checks); `what` matches the replayer's description (`inw 0xc03e`, `tx frame`, ...).
  */
-export interface AllowEntry {
-  readonly fixture: string;
-  readonly section: string;
-  readonly what: RegExp;
-  readonly reason: string;
-}
+import type { AllowEntry } from './harness.js';
 
 const WORD_ONLY =
   'Byte and dword accesses to the 16-bit registers CAPR, TSAD (TxSummary) and BMCR..ANER, CSCR read the register bytes they cover (registers are byte-addressable in the datasheet map; nicemu assembles any access from the register table). QEMU 7.2 implements these registers for 16-bit accesses only and answers 0 otherwise.';

@@ -7,12 +7,7 @@
  * `section` is the text of the trace's last `section: ...` note before the
  * mismatch (`*` for any); `what` matches the replayer's description.
  */
-export interface AllowEntry {
-  readonly fixture: string;
-  readonly section: string;
-  readonly what: RegExp;
-  readonly reason: string;
-}
+import type { AllowEntry } from './harness.js';
 
 const OFFLOADS =
   'Offloads are kept behind every backend: CSUM, GUEST_CSUM, GUEST_TSO4/TSO6/ECN/UFO and HOST_TSO4/TSO6/ECN/UFO (bits 0, 1, 7-14) are offered and done in software (checksum completion, TCP segmentation, UDP fragmentation). QEMU 7.2 clears them because the socket netdev has no vnet header (virtio_net_get_features).';
