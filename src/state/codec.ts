@@ -6,7 +6,7 @@
  * bounded by the schema, not by the input.
  */
 import { decodeBase64, encodeBase64 } from './base64.js';
-import { describeKind, type Kind, type RecordKind } from './kinds.js';
+import { describeKind, type EnumKind, type Kind, type ListKind, type RecordKind } from './kinds.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
 export type JsonObject = { [key: string]: JsonValue };
@@ -99,6 +99,24 @@ function wrongType(k: Kind, v: unknown, path: string): Fail {
   return fail('wrong-type', path, `expected ${describeKind(k)}, got ${describeValue(v)}`);
 }
 
+/** A list's entries through `each` (encode or decode), with the type and length checks both directions share. */
+function mapList<T>(k: ListKind, v: unknown, path: string, each: (k: Kind, v: unknown, path: string) => T | Fail): T[] | Fail {
+  if (!Array.isArray(v)) return wrongType(k, v, path);
+  if (v.length > k.maxLength) return fail('wrong-length', path, `expected at most ${k.maxLength} entries, got ${v.length}`);
+  const out: T[] = [];
+  for (let i = 0; i < v.length; i++) {
+    const e = each(k.of, v[i], `${path}[${i}]`);
+    if (e instanceof Fail) return e;
+    out.push(e);
+  }
+  return out;
+}
+
+function enumValue(k: EnumKind, v: unknown, path: string): string | Fail {
+  if (typeof v !== 'string') return wrongType(k, v, path);
+  return k.values.includes(v) ? v : fail('not-in-enum', path, `expected ${describeKind(k)}, got ${JSON.stringify(v)}`);
+}
+
 function lengthWhy(expected: number, got: number, unit: string): string {
   return `expected ${expected} ${unit}, got ${got}`;
 }
@@ -154,24 +172,14 @@ export function encode(k: Kind, v: unknown, path: string): JsonValue | Fail {
       }
       return encodeBase64(out);
     }
-    case 'list': {
-      if (!Array.isArray(v)) return wrongType(k, v, path);
-      if (v.length > k.maxLength) return fail('wrong-length', path, `expected at most ${k.maxLength} entries, got ${v.length}`);
-      const out: JsonValue[] = [];
-      for (let i = 0; i < v.length; i++) {
-        const e = encode(k.of, v[i], `${path}[${i}]`);
-        if (e instanceof Fail) return e;
-        out.push(e);
-      }
-      return out;
-    }
+    case 'list':
+      return mapList(k, v, path, encode);
     case 'record':
       return encodeRecord(k, v, path);
     case 'optional':
       return v === undefined || v === null ? null : encode(k.of, v, path);
     case 'enum':
-      if (typeof v !== 'string') return wrongType(k, v, path);
-      return k.values.includes(v) ? v : fail('not-in-enum', path, `expected ${describeKind(k)}, got ${JSON.stringify(v)}`);
+      return enumValue(k, v, path);
     default: {
       const never: never = k;
       return never;
@@ -259,24 +267,14 @@ export function decode(k: Kind, v: unknown, path: string): unknown {
       for (let i = 0; i < out.length; i++) out[i] = view.getUint32(i * 4, true);
       return out;
     }
-    case 'list': {
-      if (!Array.isArray(v)) return wrongType(k, v, path);
-      if (v.length > k.maxLength) return fail('wrong-length', path, `expected at most ${k.maxLength} entries, got ${v.length}`);
-      const out: unknown[] = [];
-      for (let i = 0; i < v.length; i++) {
-        const e = decode(k.of, v[i], `${path}[${i}]`);
-        if (e instanceof Fail) return e;
-        out.push(e);
-      }
-      return out;
-    }
+    case 'list':
+      return mapList(k, v, path, decode);
     case 'record':
       return decodeRecord(k, v, path);
     case 'optional':
       return v === null || v === undefined ? undefined : decode(k.of, v, path);
     case 'enum':
-      if (typeof v !== 'string') return wrongType(k, v, path);
-      return k.values.includes(v) ? v : fail('not-in-enum', path, `expected ${describeKind(k)}, got ${JSON.stringify(v)}`);
+      return enumValue(k, v, path);
     default: {
       const never: never = k;
       return never;
