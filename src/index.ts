@@ -36,3 +36,4 @@ export * from './fuzz/index.js';
 export { LengthPrefixDecoder, lengthPrefix, MAX_STREAM_FRAME } from './netdev/socket/framing.js';
 export * from './netdev/user/index.js';
 export { L2tpv3Codec, headerLayout as l2tpv3HeaderLayout, L2TPV3_DATA_WORD, type L2tpv3Params } from './netdev/l2tpv3/header.js';
+export { ObservedMemory, isWriteOp, type MemObserver, type MemOp } from './dma/observed.js';

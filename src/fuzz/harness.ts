@@ -6,7 +6,7 @@
  * guest RAM (the only memory a device can reach), and the device state
  * survives a save → JSON → restore round trip unchanged.
  */
-import type { GuestMemory, MemError } from '../dma/memory.js';
+import { type MemOp, ObservedMemory } from '../dma/observed.js';
 import type { RegisterSpot } from '../devices/nic.js';
 import type { NetClient } from '../hub/client.js';
 import type { DeviceContext, PciDevice } from '../machine/device.js';
@@ -61,59 +61,20 @@ export interface FuzzStats {
 
 class BudgetExceeded extends Error {}
 
-/** Guest memory that counts every device access and stops an operation that exceeds its budget. */
-class CountingMemory implements GuestMemory {
+/** Counts every device access to RAM and stops an operation that exceeds its budget. */
+class WorkCounter {
   accesses = 0;
   bytes = 0;
   refused = 0;
-  constructor(
-    private readonly ram: GuestMemory,
-    private readonly budget: FuzzBudget,
-  ) {}
-  private count<T>(len: number, r: T): T {
+  constructor(private readonly budget: FuzzBudget) {}
+  after(op: MemOp, _addr: number, len: number, failed: boolean): void {
+    if (op === 'contains') return;
     this.accesses++;
     this.bytes += len;
-    if (typeof r === 'object' && r !== null) this.refused++;
+    if (failed) this.refused++;
     if (this.accesses > this.budget.accesses || this.bytes > this.budget.bytes) {
       throw new BudgetExceeded(`operation exceeded the work budget (${this.accesses} accesses, ${this.bytes} bytes)`);
     }
-    return r;
-  }
-  read(addr: number, dst: Uint8Array): MemError | undefined {
-    return this.count(dst.length, this.ram.read(addr, dst));
-  }
-  write(addr: number, src: Uint8Array): MemError | undefined {
-    return this.count(src.length, this.ram.write(addr, src));
-  }
-  fill(addr: number, len: number, v: number): MemError | undefined {
-    return this.count(len, this.ram.fill(addr, len, v));
-  }
-  readU8(a: number): number | MemError {
-    return this.count(1, this.ram.readU8(a));
-  }
-  readU16(a: number): number | MemError {
-    return this.count(2, this.ram.readU16(a));
-  }
-  readU32(a: number): number | MemError {
-    return this.count(4, this.ram.readU32(a));
-  }
-  readU64(a: number): bigint | MemError {
-    return this.count(8, this.ram.readU64(a));
-  }
-  writeU8(a: number, v: number): MemError | undefined {
-    return this.count(1, this.ram.writeU8(a, v));
-  }
-  writeU16(a: number, v: number): MemError | undefined {
-    return this.count(2, this.ram.writeU16(a, v));
-  }
-  writeU32(a: number, v: number): MemError | undefined {
-    return this.count(4, this.ram.writeU32(a, v));
-  }
-  writeU64(a: number, v: bigint): MemError | undefined {
-    return this.count(8, this.ram.writeU64(a, v));
-  }
-  contains(a: number, l: number): boolean {
-    return this.ram.contains(a, l);
   }
 }
 
@@ -134,7 +95,7 @@ export class FuzzHarness {
   readonly bars: BarInfo[] = [];
   readonly stats: FuzzStats = { ops: 0, accesses: 0, bytes: 0, refusedDma: 0, framesOut: 0, maxAccessesPerOp: 0 };
   private readonly wire = new WireEnd('fuzz-wire');
-  private readonly counting: CountingMemory;
+  private readonly counting: WorkCounter;
   private readonly barAddr = new Map<number, { kind: 'mem' | 'io'; addr: number }>();
 
   constructor(
@@ -142,13 +103,13 @@ export class FuzzHarness {
     opts: HarnessOptions = {},
   ) {
     const budget = opts.budget ?? DEFAULT_BUDGET;
-    let counting: CountingMemory | undefined;
+    const counting = new WorkCounter(budget);
     this.machine = new PcMachine({
       ramSize: opts.ramSize ?? 4 * 1024 * 1024,
       random: new SeededRandom(opts.seed ?? 1),
-      deviceMemory: (ram) => (counting = new CountingMemory(ram, budget)),
+      deviceMemory: (ram) => new ObservedMemory(ram, counting),
     });
-    this.counting = counting!;
+    this.counting = counting;
     this.device = this.machine.addPciDevice((ctx) => subject.create(ctx), { slot: SLOT }).device;
     Client.connect(this.device.net, this.wire.client);
     this.setup();

@@ -5,7 +5,8 @@
  * The device is driven through its BAR handlers, guest memory is a plain
  * RegionMemory wrapped to watch every DMA access.
  */
-import { RegionMemory, type GuestMemory, type MemError } from '../../../src/dma/memory.js';
+import { RegionMemory } from '../../../src/dma/memory.js';
+import { ObservedMemory, isWriteOp } from '../../../src/dma/observed.js';
 import { LevelIrq } from '../../../src/irq.js';
 import { NetClient } from '../../../src/hub/client.js';
 import { WireEnd } from '../../../src/machine/wire.js';
@@ -36,7 +37,7 @@ export const RXERR = { TCPE: 0x20, IPE: 0x40 } as const;
 export const BSIZE: Record<number, number> = { 2048: 0, 1024: 1 << 16, 512: 2 << 16, 256: 3 << 16, 16384: RCTL.BSEX | (1 << 16), 8192: RCTL.BSEX | (2 << 16), 4096: RCTL.BSEX | (3 << 16) };
 
 /** Guest memory that counts accesses and records every attempt outside RAM. */
-export class WatchedMemory implements GuestMemory {
+export class WatchedMemory extends ObservedMemory {
   reads = 0;
   writes = 0;
   /** Descriptor-sized reads (16 bytes or u32 reads) inside a given window. */
@@ -46,88 +47,22 @@ export class WatchedMemory implements GuestMemory {
   /** Called before each write; a test can make DMA "land" somewhere. */
   onWrite: ((addr: number, len: number) => void) | undefined;
 
-  constructor(readonly inner: RegionMemory) {}
-
-  private note(op: string, addr: number, len: number, r: MemError | undefined | number | bigint): void {
-    if (typeof r === 'object' && r !== null) this.outside.push({ op, addr, len });
-  }
-  private count(addr: number): void {
-    this.reads++;
-    if (addr >= this.window[0] && addr < this.window[1]) this.readsIn++;
-  }
-  read(addr: number, dst: Uint8Array): MemError | undefined {
-    this.count(addr);
-    const r = this.inner.read(addr, dst);
-    this.note('read', addr, dst.length, r);
-    return r;
-  }
-  write(addr: number, src: Uint8Array): MemError | undefined {
-    this.writes++;
-    this.onWrite?.(addr, src.length);
-    const r = this.inner.write(addr, src);
-    this.note('write', addr, src.length, r);
-    return r;
-  }
-  fill(addr: number, len: number, value: number): MemError | undefined {
-    this.writes++;
-    const r = this.inner.fill(addr, len, value);
-    this.note('fill', addr, len, r);
-    return r;
-  }
-  readU8(addr: number): number | MemError {
-    this.count(addr);
-    const r = this.inner.readU8(addr);
-    this.note('readU8', addr, 1, r);
-    return r;
-  }
-  readU16(addr: number): number | MemError {
-    this.count(addr);
-    const r = this.inner.readU16(addr);
-    this.note('readU16', addr, 2, r);
-    return r;
-  }
-  readU32(addr: number): number | MemError {
-    this.count(addr);
-    const r = this.inner.readU32(addr);
-    this.note('readU32', addr, 4, r);
-    return r;
-  }
-  readU64(addr: number): bigint | MemError {
-    this.count(addr);
-    const r = this.inner.readU64(addr);
-    this.note('readU64', addr, 8, r);
-    return r;
-  }
-  writeU8(addr: number, v: number): MemError | undefined {
-    this.writes++;
-    this.onWrite?.(addr, 1);
-    const r = this.inner.writeU8(addr, v);
-    this.note('writeU8', addr, 1, r);
-    return r;
-  }
-  writeU16(addr: number, v: number): MemError | undefined {
-    this.writes++;
-    this.onWrite?.(addr, 2);
-    const r = this.inner.writeU16(addr, v);
-    this.note('writeU16', addr, 2, r);
-    return r;
-  }
-  writeU32(addr: number, v: number): MemError | undefined {
-    this.writes++;
-    this.onWrite?.(addr, 4);
-    const r = this.inner.writeU32(addr, v);
-    this.note('writeU32', addr, 4, r);
-    return r;
-  }
-  writeU64(addr: number, v: bigint): MemError | undefined {
-    this.writes++;
-    this.onWrite?.(addr, 8);
-    const r = this.inner.writeU64(addr, v);
-    this.note('writeU64', addr, 8, r);
-    return r;
-  }
-  contains(addr: number, len: number): boolean {
-    return this.inner.contains(addr, len);
+  constructor(override readonly inner: RegionMemory) {
+    super(inner, {
+      before: (op, addr, len) => {
+        if (op === 'contains') return;
+        if (isWriteOp(op)) {
+          this.writes++;
+          if (op !== 'fill') this.onWrite?.(addr, len);
+        } else {
+          this.reads++;
+          if (addr >= this.window[0] && addr < this.window[1]) this.readsIn++;
+        }
+      },
+      after: (op, addr, len, failed) => {
+        if (failed) this.outside.push({ op, addr, len });
+      },
+    });
   }
 }
 

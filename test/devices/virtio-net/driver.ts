@@ -8,7 +8,8 @@
  * device owned, used.len <= that chain's writable capacity.
  */
 import { expect } from 'vitest';
-import { RegionMemory, type GuestMemory, type MemError } from '../../../src/dma/memory.js';
+import { RegionMemory, type GuestMemory } from '../../../src/dma/memory.js';
+import { ObservedMemory, isWriteOp } from '../../../src/dma/observed.js';
 import { LevelIrq } from '../../../src/irq.js';
 import type { BarHandler, DeviceContext } from '../../../src/machine/device.js';
 import { VirtualClock } from '../../../src/time/clock.js';
@@ -739,78 +740,18 @@ export const BROADCAST = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
 export const OTHER_MAC = Uint8Array.of(0x02, 0, 0, 0, 0, 1);
 
 /** Guest memory that counts the device's accesses and records any that fall outside RAM. */
-export class CountingMemory implements GuestMemory {
+export class CountingMemory extends ObservedMemory {
   calls = 0;
   readonly outside: Array<{ op: string; addr: number; len: number }> = [];
   /** Writes in order (address, length), for ordering checks. */
   readonly writes: Array<{ addr: number; len: number }> = [];
-  constructor(private readonly inner: RegionMemory) {}
-  private note(op: string, addr: number, len: number, r: MemError | undefined | number | bigint): void {
-    this.calls++;
-    if (typeof r === 'object' && r !== null) this.outside.push({ op, addr, len });
-  }
-  read(addr: number, dst: Uint8Array): MemError | undefined {
-    const r = this.inner.read(addr, dst);
-    this.note('read', addr, dst.length, r);
-    return r;
-  }
-  write(addr: number, src: Uint8Array): MemError | undefined {
-    const r = this.inner.write(addr, src);
-    this.note('write', addr, src.length, r);
-    this.writes.push({ addr, len: src.length });
-    return r;
-  }
-  fill(addr: number, len: number, value: number): MemError | undefined {
-    const r = this.inner.fill(addr, len, value);
-    this.note('fill', addr, len, r);
-    return r;
-  }
-  readU8(addr: number): number | MemError {
-    const r = this.inner.readU8(addr);
-    this.note('readU8', addr, 1, r);
-    return r;
-  }
-  readU16(addr: number): number | MemError {
-    const r = this.inner.readU16(addr);
-    this.note('readU16', addr, 2, r);
-    return r;
-  }
-  readU32(addr: number): number | MemError {
-    const r = this.inner.readU32(addr);
-    this.note('readU32', addr, 4, r);
-    return r;
-  }
-  readU64(addr: number): bigint | MemError {
-    const r = this.inner.readU64(addr);
-    this.note('readU64', addr, 8, r);
-    return r;
-  }
-  writeU8(addr: number, value: number): MemError | undefined {
-    const r = this.inner.writeU8(addr, value);
-    this.note('writeU8', addr, 1, r);
-    this.writes.push({ addr, len: 1 });
-    return r;
-  }
-  writeU16(addr: number, value: number): MemError | undefined {
-    const r = this.inner.writeU16(addr, value);
-    this.note('writeU16', addr, 2, r);
-    this.writes.push({ addr, len: 2 });
-    return r;
-  }
-  writeU32(addr: number, value: number): MemError | undefined {
-    const r = this.inner.writeU32(addr, value);
-    this.note('writeU32', addr, 4, r);
-    this.writes.push({ addr, len: 4 });
-    return r;
-  }
-  writeU64(addr: number, value: bigint): MemError | undefined {
-    const r = this.inner.writeU64(addr, value);
-    this.note('writeU64', addr, 8, r);
-    this.writes.push({ addr, len: 8 });
-    return r;
-  }
-  contains(addr: number, len: number): boolean {
-    this.calls++;
-    return this.inner.contains(addr, len);
+  constructor(inner: RegionMemory) {
+    super(inner, {
+      after: (op, addr, len, failed) => {
+        this.calls++;
+        if (failed) this.outside.push({ op, addr, len });
+        if (isWriteOp(op) && op !== 'fill') this.writes.push({ addr, len });
+      },
+    });
   }
 }
