@@ -82,6 +82,25 @@ export interface Ip4Opts {
   vlan?: number;
 }
 
+/** A TCP (20-byte header) or UDP (5353 -> 53) segment with `data`, checksum field left 0; `co` is the checksum's offset. */
+function l4Segment(proto: 'tcp' | 'udp', data: Uint8Array, tcp: { sport: number; dport: number; seq: number; ack: number; flags: number }): { seg: Uint8Array; co: number } {
+  const l4 = new Uint8Array(proto === 'tcp' ? 20 : 8);
+  if (proto === 'tcp') {
+    put16(l4, 0, tcp.sport);
+    put16(l4, 2, tcp.dport);
+    put32(l4, 4, tcp.seq);
+    put32(l4, 8, tcp.ack);
+    l4[12] = 0x50;
+    l4[13] = tcp.flags;
+    put16(l4, 14, 0xffff);
+  } else {
+    put16(l4, 0, 5353);
+    put16(l4, 2, 53);
+    put16(l4, 4, l4.length + data.length);
+  }
+  return { seg: concat(l4, data), co: proto === 'tcp' ? 16 : 6 };
+}
+
 /**
  * IPv4 + TCP/UDP. mode 'wire': correct lengths and checksums; 'tso': what
  * Linux hands a TSO NIC (IP length 0, IP checksum 0, TCP checksum = pseudo
@@ -112,22 +131,7 @@ export function ipv4(o: Ip4Opts = {}): Uint8Array {
   ip.set(IP4_SRC, 12);
   ip.set(IP4_DST, 16);
   if (mode === 'wire') put16(ip, 10, cks(ip));
-  const l4 = new Uint8Array(proto === 'tcp' ? 20 : 8);
-  if (proto === 'tcp') {
-    put16(l4, 0, 40000);
-    put16(l4, 2, 80);
-    put32(l4, 4, o.seq ?? 1000);
-    put32(l4, 8, 1);
-    l4[12] = 0x50;
-    l4[13] = o.flags ?? 0x18;
-    put16(l4, 14, 0xffff);
-  } else {
-    put16(l4, 0, 5353);
-    put16(l4, 2, 53);
-    put16(l4, 4, l4len);
-  }
-  const co = proto === 'tcp' ? 16 : 6;
-  const seg = concat(l4, data);
+  const { seg, co } = l4Segment(proto, data, { sport: 40000, dport: 80, seq: o.seq ?? 1000, ack: 1, flags: o.flags ?? 0x18 });
   if (mode === 'wire') put16(seg, co, cks(seg, 0, seg.length, pseudo4(ip[9], l4len)) || (proto === 'udp' ? 0xffff : 0));
   else put16(seg, co, pseudo4(ip[9], mode === 'tso' ? 0 : l4len));
   return concat(e, ip, seg);
@@ -149,22 +153,7 @@ export function ipv6(o: Omit<Ip4Opts, 'ident' | 'vlan'> = {}): Uint8Array {
   ip[7] = 64;
   ip.set(IP6_SRC, 8);
   ip.set(IP6_DST, 24);
-  const l4 = new Uint8Array(proto === 'tcp' ? 20 : 8);
-  if (proto === 'tcp') {
-    put16(l4, 0, 40001);
-    put16(l4, 2, 443);
-    put32(l4, 4, o.seq ?? 5000);
-    put32(l4, 8, 7);
-    l4[12] = 0x50;
-    l4[13] = o.flags ?? 0x18;
-    put16(l4, 14, 0xffff);
-  } else {
-    put16(l4, 0, 5353);
-    put16(l4, 2, 53);
-    put16(l4, 4, l4len);
-  }
-  const co = proto === 'tcp' ? 16 : 6;
-  const seg = concat(l4, data);
+  const { seg, co } = l4Segment(proto, data, { sport: 40001, dport: 443, seq: o.seq ?? 5000, ack: 7, flags: o.flags ?? 0x18 });
   if (mode === 'wire') put16(seg, co, cks(seg, 0, seg.length, pseudo6(ip[6], l4len)) || 0xffff);
   else put16(seg, co, pseudo6(ip[6], mode === 'tso' ? 0 : l4len));
   return concat(e, ip, seg);
