@@ -162,10 +162,7 @@ export async function runQtest(argv: readonly string[], io: { stdout: (s: string
   for (const ch of qmpChannels) {
     channels.push(ch);
     const qmp = new QmpSession(qmpTarget, (t) => ch.write(t));
-    ch.onData((d) => {
-      qmp.feed(d);
-      machine.settle();
-    });
+    ch.onData((d) => qmp.feed(d));
   }
   channels.push(qtestChannel);
   const session = new QtestSession(machine, (t) => qtestChannel.write(t), log);

@@ -162,7 +162,6 @@ export class FuzzHarness {
     c.refused = 0;
     try {
       this.execute(op);
-      this.machine.settle();
     } catch (e) {
       const kind: FailureKind = e instanceof BudgetExceeded ? 'budget' : 'exception';
       return { kind, at, op, message: e instanceof Error ? `${e.message}${kind === 'exception' && e.stack ? `\n${e.stack.split('\n').slice(1, 6).join('\n')}` : ''}` : String(e) };

@@ -32,19 +32,6 @@ export class Hub {
       if (p !== source) p.client.send(frame);
     }
   }
-
-  /** @internal a hub can take a frame when some other port's peer can. */
-  canForward(source: HubPort): boolean {
-    for (const p of this.ports) {
-      if (p !== source && p.client.peer && !p.client.linkDown) return true;
-    }
-    return false;
-  }
-
-  /** @internal some destination freed up: offer every port's queued frames again. */
-  flushAll(): void {
-    for (const p of this.ports) p.client.flushQueue();
-  }
 }
 
 export class HubPort {

@@ -56,11 +56,9 @@ export class InProcessQtest implements ReplayTarget {
   inject(frame: Uint8Array): void {
     if (!this.opts.wire) throw new Error('no wire attached');
     this.opts.wire.inject(frame);
-    this.target.settle?.();
   }
 
   takeTx(): Uint8Array | undefined {
-    this.target.settle?.();
     return this.opts.wire?.take();
   }
 

@@ -90,8 +90,6 @@ export class PcMachine implements QtestTarget {
   /** What devices use for DMA. */
   readonly dma: GuestMemory;
   private readonly resetHooks: Array<() => void> = [];
-  /** Deferred work run after every qtest command and external event. */
-  private readonly pending: Array<() => void> = [];
   resets = 0;
 
   constructor(opts: PcMachineOptions = {}) {
@@ -145,15 +143,6 @@ export class PcMachine implements QtestTarget {
     const attached = { device, slot, fn };
     this.devices.push(attached);
     return attached;
-  }
-
-  /** Run `fn` after the current command or event (QEMU bottom halves). */
-  defer(fn: () => void): void {
-    this.pending.push(fn);
-  }
-
-  settle(): void {
-    for (let i = 0; i < 10_000 && this.pending.length > 0; i++) this.pending.shift()!();
   }
 
   onReset(fn: () => void): void {

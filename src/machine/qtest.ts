@@ -20,8 +20,6 @@ export interface QtestTarget {
   readonly clock: VirtualClock;
   /** Start reporting IRQ input changes of the named interrupt controller. */
   interceptIrq(path: string, report: (line: number, level: boolean) => void): 'ok' | 'unknown-device' | 'already-other';
-  /** Runs after each command (deferred device work, e.g. bottom halves). */
-  settle?(): void;
 }
 
 export type QtestLogger = (direction: 'recv' | 'send', line: string, clockNs: number) => void;
@@ -102,11 +100,6 @@ export class QtestSession {
     } catch (e) {
       if (e instanceof QtestFail) reply = `FAIL ${e.message}`;
       else reply = `FAIL internal error: ${e instanceof Error ? e.message : String(e)}`;
-    }
-    try {
-      this.target.settle?.();
-    } catch {
-      // Deferred device work must not take the session down.
     }
     this.send(reply);
   }
