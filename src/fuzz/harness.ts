@@ -97,6 +97,7 @@ export class FuzzHarness {
   private readonly wire = new WireEnd('fuzz-wire');
   private readonly counting: WorkCounter;
   private readonly barAddr = new Map<number, { kind: 'mem' | 'io'; addr: number }>();
+  private readonly ramSize: number;
 
   constructor(
     readonly subject: FuzzSubject,
@@ -104,8 +105,9 @@ export class FuzzHarness {
   ) {
     const budget = opts.budget ?? DEFAULT_BUDGET;
     const counting = new WorkCounter(budget);
+    this.ramSize = opts.ramSize ?? 4 * 1024 * 1024;
     this.machine = new PcMachine({
-      ramSize: opts.ramSize ?? 4 * 1024 * 1024,
+      ramSize: this.ramSize,
       random: new SeededRandom(opts.seed ?? 1),
       deviceMemory: (ram) => new ObservedMemory(ram, counting),
     });
@@ -151,7 +153,7 @@ export class FuzzHarness {
   }
 
   genContext(): { bars: BarInfo[]; registers: readonly RegisterSpot[]; ramSize: number; mac: Uint8Array } {
-    return { bars: this.bars, registers: this.subject.registers, ramSize: this.machine.ram.contains(0, 1) ? ramSizeOf(this.machine) : 0, mac: this.device.mac ?? new Uint8Array(6) };
+    return { bars: this.bars, registers: this.subject.registers, ramSize: this.ramSize, mac: this.device.mac ?? new Uint8Array(6) };
   }
 
   /** Execute one operation and check the invariants; a failure, or undefined. */
@@ -230,12 +232,6 @@ export class FuzzHarness {
   }
 }
 
-function ramSizeOf(m: PcMachine): number {
-  // Largest power of two the RAM contains, found by probing (RegionMemory hides its buffer).
-  let size = 1;
-  while (m.ram.contains(0, size * 2)) size *= 2;
-  return size;
-}
 
 export interface RunOptions extends HarnessOptions {
   /** Seed of the operation stream. */
