@@ -86,6 +86,12 @@ export interface HostCounters {
   memBarPartialWrites: number;
   /** Lines re-raised because another nicemu device still asserted them. */
   irqReasserts: number;
+  /**
+   * Exceptions a device threw from a register access (a bug of ours): kept
+   * out of v86's loop, which would stop the emulator for good; the read
+   * answers 0.
+   */
+  deviceErrors: number;
 }
 
 /** A BAR found by the sizing protocol. */
@@ -279,7 +285,9 @@ export class V86Host {
   readonly io: V86Io;
   readonly clock: V86Clock;
   readonly memory: RegionMemory;
-  readonly counters: HostCounters = { ioPortConflicts: 0, memBarRelocationsRefused: 0, memBarPartialWrites: 0, irqReasserts: 0 };
+  readonly counters: HostCounters = { ioPortConflicts: 0, memBarRelocationsRefused: 0, memBarPartialWrites: 0, irqReasserts: 0, deviceErrors: 0 };
+  /** The last exception counted in `counters.deviceErrors`. */
+  lastDeviceError: unknown;
   private readonly functions = new Map<number, V86Function>();
   private readonly windows: MemWindow[] = [];
   private originals: PciOriginals | undefined;
@@ -389,7 +397,32 @@ export class V86Host {
 
   // ------------------------------------------------------------- port I/O
 
-  mapPorts(fn: V86Function, addr: number, size: number, handler: BarHandler): IoMapping {
+  /** A handler whose exceptions are counted instead of escaping into v86. */
+  private guarded(h: BarHandler): BarHandler {
+    return {
+      ...(h.impl ? { impl: h.impl } : {}),
+      read: (off, size) => {
+        try {
+          return h.read(off, size);
+        } catch (e) {
+          this.counters.deviceErrors++;
+          this.lastDeviceError = e;
+          return 0;
+        }
+      },
+      write: (off, size, v) => {
+        try {
+          h.write(off, size, v);
+        } catch (e) {
+          this.counters.deviceErrors++;
+          this.lastDeviceError = e;
+        }
+      },
+    };
+  }
+
+  mapPorts(fn: V86Function, addr: number, size: number, raw: BarHandler): IoMapping {
+    const handler = this.guarded(raw);
     const ports: number[] = [];
     for (let off = 0; off < size; off++) {
       const port = addr + off;
@@ -431,7 +464,7 @@ export class V86Host {
     this.windows.push(w);
     const base = w.base;
     const size = w.size;
-    const h = w.handler;
+    const h = this.guarded(w.handler);
     const span = Math.max(MMIO_BLOCK, Math.ceil(size / MMIO_BLOCK) * MMIO_BLOCK);
     this.io.mmap_register(
       base,

@@ -76,6 +76,21 @@ describe('attachToV86 on a real v86', () => {
     expect(status & 2).toBe(2);
   });
 
+  it('an exception from the device (our bug) is counted, never thrown into v86', () => {
+    const bar0 = nic.device.bar(0)!;
+    const read = bar0.read;
+    (bar0 as { read: typeof read }).read = () => {
+      throw new Error('planted device bug');
+    };
+    try {
+      expect(emu.v86.cpu.mmap_read32(0xfe000008 | 0)).toBe(0);
+      expect(nic.stats().host.deviceErrors).toBe(1);
+    } finally {
+      (bar0 as { read: typeof read }).read = read;
+    }
+    expect((emu.v86.cpu.mmap_read32(0xfe000008 | 0) >>> 0) & 2).toBe(2);
+  });
+
   it('the I/O BAR follows the guest: IOADDR/IODATA at the new ports', () => {
     cfgWrite(0x14, 0xc000);
     expect(nic.bars().io).toEqual([{ index: 1, addr: 0xc000, size: 0x40 }]);
