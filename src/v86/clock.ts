@@ -40,6 +40,8 @@ export class V86Clock implements TimerHost {
   constructor(
     private readonly cpu: V86Cpu,
     private readonly isRunning: () => boolean,
+    /** Called at every hook call, after the timers: an instruction boundary inside v86's loop. */
+    private readonly safePoint: () => void = () => {},
   ) {
     this.original = cpu.run_hardware_timers;
   }
@@ -53,6 +55,7 @@ export class V86Clock implements TimerHost {
     this.cpu.run_hardware_timers = function (this: V86Cpu, acpiEnabled: boolean, now: number): number {
       const theirs = original.call(this, acpiEnabled, now);
       const ours = clock.poll(now);
+      clock.safePoint();
       return ours < theirs ? ours : theirs;
     };
   }

@@ -67,6 +67,8 @@ interface MemWindow {
   base: number;
   size: number;
   handler: BarHandler;
+  /** `handler` behind the host's guard (set when mapped). */
+  guarded?: BarHandler;
   active: boolean;
 }
 
@@ -86,6 +88,8 @@ export interface HostCounters {
   memBarPartialWrites: number;
   /** Lines re-raised because another nicemu device still asserted them. */
   irqReasserts: number;
+  /** Raises made at the next instruction boundary because they came up inside a register access. */
+  irqDeferred: number;
   /**
    * Exceptions a device threw from a register access (a bug of ours): kept
    * out of v86's loop, which would stop the emulator for good; the read
@@ -285,7 +289,11 @@ export class V86Host {
   readonly io: V86Io;
   readonly clock: V86Clock;
   readonly memory: RegionMemory;
-  readonly counters: HostCounters = { ioPortConflicts: 0, memBarRelocationsRefused: 0, memBarPartialWrites: 0, irqReasserts: 0, deviceErrors: 0 };
+  readonly counters: HostCounters = { ioPortConflicts: 0, memBarRelocationsRefused: 0, memBarPartialWrites: 0, irqReasserts: 0, irqDeferred: 0, deviceErrors: 0 };
+  /** Guest register accesses in progress (MMIO/PIO handlers on the stack). */
+  private accessDepth = 0;
+  /** Functions whose INTx rose during a register access, raised at the next safe point. */
+  private readonly pendingRaise = new Set<V86Function>();
   /** The last exception counted in `counters.deviceErrors`. */
   lastDeviceError: unknown;
   private readonly functions = new Map<number, V86Function>();
@@ -305,7 +313,7 @@ export class V86Host {
     this.cpu = internals.cpu;
     this.pci = internals.pci;
     this.io = internals.io;
-    this.clock = new V86Clock(this.cpu, isRunning);
+    this.clock = new V86Clock(this.cpu, isRunning, () => this.flushIntx());
     this.memory = v86GuestMemory(this.cpu);
   }
 
@@ -402,20 +410,26 @@ export class V86Host {
     return {
       ...(h.impl ? { impl: h.impl } : {}),
       read: (off, size) => {
+        this.accessDepth++;
         try {
           return h.read(off, size);
         } catch (e) {
           this.counters.deviceErrors++;
           this.lastDeviceError = e;
           return 0;
+        } finally {
+          this.accessDepth--;
         }
       },
       write: (off, size, v) => {
+        this.accessDepth++;
         try {
           h.write(off, size, v);
         } catch (e) {
           this.counters.deviceErrors++;
           this.lastDeviceError = e;
+        } finally {
+          this.accessDepth--;
         }
       },
     };
@@ -465,6 +479,7 @@ export class V86Host {
     const base = w.base;
     const size = w.size;
     const h = this.guarded(w.handler);
+    w.guarded = h;
     const span = Math.max(MMIO_BLOCK, Math.ceil(size / MMIO_BLOCK) * MMIO_BLOCK);
     this.io.mmap_register(
       base,
@@ -532,7 +547,7 @@ export class V86Host {
       for (const w of windows) {
         const off = a - w.base;
         if (off >= 0 && off < Math.max(w.size, MMIO_BLOCK)) {
-          if (w.active && off + 2 <= w.size) adjustedWrite(w.handler, off, 2, value & 0xffff);
+          if (w.active && off + 2 <= w.size) adjustedWrite(w.guarded ?? w.handler, off, 2, value & 0xffff);
           return;
         }
       }
@@ -542,21 +557,49 @@ export class V86Host {
 
   // ------------------------------------------------------------- INTx
 
+  /**
+   * Follow a function's INTx level. Raising is deferred while a guest
+   * register access is in progress: v86 acknowledges and delivers an
+   * interrupt from inside `raise_irq`, and in the middle of an instruction
+   * (our MMIO/PIO handler) its compiled code carries on as if nothing
+   * happened: the PIC keeps the IRQ in service with no handler run, and the
+   * line (and everything of lower priority, the serial port included) is
+   * dead from then on. The deferred raise is made at the next instruction
+   * boundary, in the main loop's `run_hardware_timers` call (`flushIntx`).
+   */
   setIntx(fn: V86Function, level: boolean): void {
     if (level) {
-      this.pci.raise_irq(fn.pciId);
+      this.raise(fn);
       return;
     }
+    this.pendingRaise.delete(fn);
     this.pci.lower_irq(fn.pciId);
     // Not wired-OR in v86: re-assert for any other of ours on the same IRQ.
     const irq = routedIrq(this.pci, fn.pciId);
     for (const other of this.functions.values()) {
       if (other !== fn && other.intxLevel && routedIrq(this.pci, other.pciId) === irq) {
         this.counters.irqReasserts++;
-        this.pci.raise_irq(other.pciId);
+        this.raise(other);
         break;
       }
     }
+  }
+
+  private raise(fn: V86Function): void {
+    if (this.accessDepth > 0) {
+      this.pendingRaise.add(fn);
+      this.counters.irqDeferred++;
+      return;
+    }
+    this.pci.raise_irq(fn.pciId);
+  }
+
+  /** Make the raises deferred during register accesses (called at an instruction boundary). */
+  flushIntx(): void {
+    if (this.pendingRaise.size === 0 || this.accessDepth > 0) return;
+    const fns = [...this.pendingRaise];
+    this.pendingRaise.clear();
+    for (const fn of fns) if (fn.intxLevel && this.functions.has(fn.pciId)) this.pci.raise_irq(fn.pciId);
   }
 }
 

@@ -28,35 +28,19 @@ interface NicRow {
   ids: string;
   /** The Linux PCI driver that must bind. */
   linuxDriver: string;
-  /**
-   * Ping count for this row when NICEMU_GUEST_PINGS is not set (default 1000).
-   * e1000 and rtl8139: 300 until the open bug is fixed where, after ~500
-   * replies, the guest stops (e1000: ICR.LSC pending, INTx asserted, Linux no
-   * longer services it); virtio-net runs the full 1000.
-   */
-  pings?: number;
-  /**
-   * Rows hit by the open guest-freeze bug (after a few hundred frames the
-   * guest's serial console stops; see the issue notes) run only with
-   * NICEMU_GUEST_ALL=1, so CI stays meaningful until it is fixed.
-   */
-  freezes?: boolean;
 }
 
 export const NIC_ROWS: readonly NicRow[] = [
-  { title: 'e1000 (82540EM)', model: 'e1000', device: 'e1000', ids: '0x8086:0x100e', linuxDriver: 'e1000', pings: 300, freezes: true },
+  { title: 'e1000 (82540EM)', model: 'e1000', device: 'e1000', ids: '0x8086:0x100e', linuxDriver: 'e1000' },
   { title: 'virtio-net-pci legacy', model: 'virtio-net-pci', device: 'virtio-net-pci,disable-modern=on', ids: '0x1af4:0x1000', linuxDriver: 'virtio-pci' },
   { title: 'virtio-net-pci modern', model: 'virtio-net-pci', device: 'virtio-net-pci,disable-legacy=on', ids: '0x1af4:0x1041', linuxDriver: 'virtio-pci' },
-  // rev 0x20 (8139cp): probe, link, lease, 300 pings, DNS, wget and hostfwd pass, then the guest can freeze in the
-  // TFTP transfer (the same open freeze as e1000 after a few hundred frames).
-  { title: 'rtl8139 rev 0x20 (8139cp)', model: 'rtl8139', device: 'rtl8139', ids: '0x10ec:0x8139', linuxDriver: '8139cp', pings: 300, freezes: true },
+  { title: 'rtl8139 rev 0x20 (8139cp)', model: 'rtl8139', device: 'rtl8139', ids: '0x10ec:0x8139', linuxDriver: '8139cp' },
   // QEMU's rtl8139 is rev 0x20 (RTL8139C+); x-revision=0x10 (a nicemu property) presents an RTL8139C for 8139too.
-  { title: 'rtl8139 rev 0x10 (8139too)', model: 'rtl8139', device: 'rtl8139,x-revision=0x10', ids: '0x10ec:0x8139', linuxDriver: '8139too', pings: 300, freezes: true },
+  { title: 'rtl8139 rev 0x10 (8139too)', model: 'rtl8139', device: 'rtl8139,x-revision=0x10', ids: '0x10ec:0x8139', linuxDriver: '8139too' },
 ];
 
 const { manifest, reason } = guestAvailability();
 const PING_OVERRIDE = process.env['NICEMU_GUEST_PINGS'];
-const RUN_ALL = process.env['NICEMU_GUEST_ALL'] === '1';
 
 describe('guest tier prerequisites', () => {
   it.runIf(IN_CI)('the guest image is prepared (CI=true)', () => {
@@ -75,11 +59,11 @@ function hasTshark(): boolean {
 
 for (const row of NIC_ROWS) {
   const modelThere = findNicModel(row.model) !== undefined;
-  const runnable = manifest !== undefined && modelThere && row.device !== undefined && (!row.freezes || RUN_ALL);
+  const runnable = manifest !== undefined && modelThere && row.device !== undefined;
   const title = `guest: Linux in v86 on ${row.title}`;
   if (!runnable) {
     describe(title, () => {
-      it.todo(!modelThere ? `waits for the ${row.model} model in NIC_MODELS` : row.freezes && !RUN_ALL ? 'off until the open guest-freeze bug is fixed (NICEMU_GUEST_ALL=1 runs it)' : `skipped: ${reason}`);
+      it.todo(!modelThere ? `waits for the ${row.model} model in NIC_MODELS` : `skipped: ${reason}`);
     });
     continue;
   }
@@ -95,7 +79,7 @@ for (const row of NIC_ROWS) {
     const tftpFile = blob(96 * 1024, 11);
     const token = `nicemu-hostfwd-${process.pid}-${Date.now()}`;
     const sh = (cmd: string, timeoutMs?: number): ReturnType<BootedGuest['console']['run']> => guest.console.run(cmd, timeoutMs);
-    const PING_COUNT = Number(PING_OVERRIDE ?? row.pings ?? 1000);
+    const PING_COUNT = Number(PING_OVERRIDE ?? 1000);
 
     beforeAll(async () => {
       fs.mkdirSync(path.join(tmp, 'tftp'));

@@ -20,7 +20,15 @@ interface Emu {
   remove_listener(e: string, f: (v: unknown) => void): void;
   is_running(): boolean;
   destroy(): Promise<void>;
-  v86: { cpu: { io: Io; mmap_read32(a: number): number } };
+  v86: {
+    cpu: {
+      io: Io;
+      mmap_read32(a: number): number;
+      mmap_write32(a: number, v: number): void;
+      run_hardware_timers(acpi: boolean, now: number): number;
+      devices: { pci: { raise_irq(id: number): void; lower_irq(id: number): void } };
+    };
+  };
 }
 
 let emu: Emu;
@@ -89,6 +97,46 @@ describe('attachToV86 on a real v86', () => {
       (bar0 as { read: typeof read }).read = read;
     }
     expect((emu.v86.cpu.mmap_read32(0xfe000008 | 0) >>> 0) & 2).toBe(2);
+  });
+
+  it('an interrupt raised inside a register access reaches v86 at the next instruction boundary, not mid-instruction', () => {
+    const cpu = emu.v86.cpu;
+    const pci = cpu.devices.pci;
+    const calls: string[] = [];
+    const raise = pci.raise_irq;
+    const lower = pci.lower_irq;
+    pci.raise_irq = (id) => {
+      calls.push(`raise ${id}`);
+      raise.call(pci, id);
+    };
+    pci.lower_irq = (id) => {
+      calls.push(`lower ${id}`);
+      lower.call(pci, id);
+    };
+    try {
+      const reg = (off: number): number => (0xfe000000 + off) | 0;
+      cpu.mmap_read32(reg(0xc0)); // ICR: clear what is pending
+      const deferred = nic.stats().host.irqDeferred;
+      cpu.mmap_write32(reg(0xd0), 0x4); // IMS.LSC
+      cpu.mmap_write32(reg(0xc8), 0x4); // ICS.LSC: the line rises inside this write
+      expect(calls).toEqual([]);
+      expect(nic.stats().host.irqDeferred).toBe(deferred + 1);
+      cpu.run_hardware_timers(false, performance.now()); // v86's main loop, between instructions
+      expect(calls).toEqual(['raise 24']);
+      cpu.run_hardware_timers(false, performance.now());
+      expect(calls).toEqual(['raise 24']);
+      expect(cpu.mmap_read32(reg(0xc0)) & 0x4).toBe(0x4); // ICR read lowers at once
+      expect(calls).toEqual(['raise 24', 'lower 24']);
+      // Raised and lowered again before the boundary: v86 never sees the pulse.
+      cpu.mmap_write32(reg(0xc8), 0x4);
+      cpu.mmap_read32(reg(0xc0));
+      cpu.run_hardware_timers(false, performance.now());
+      expect(calls).toEqual(['raise 24', 'lower 24', 'lower 24']);
+      cpu.mmap_write32(reg(0xd8), 0xffffffff); // IMC
+    } finally {
+      pci.raise_irq = raise;
+      pci.lower_irq = lower;
+    }
   });
 
   it('the I/O BAR follows the guest: IOADDR/IODATA at the new ports', () => {
