@@ -88,7 +88,7 @@ for (const row of NIC_ROWS) {
       guest = await boot(manifest!, async (emu) => {
         nic = await attachToV86(emu, {
           device: row.device!,
-          netdev: `user,id=net0,hostfwd=tcp:127.0.0.1:0-:8080,tftp=${path.join(tmp, 'tftp')}`,
+          netdev: `user,id=net0,hostname=nicemu-guest,domainname=nicemu.test,dnssearch=a.nicemu.test,dnssearch=nicemu.test,hostfwd=tcp:127.0.0.1:0-:8080,tftp=${path.join(tmp, 'tftp')}`,
           backends: nodeV86Backends({ onUserNet: (n) => (user = n) }),
           v86Version: manifest!.v86Version,
         });

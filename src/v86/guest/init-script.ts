@@ -68,7 +68,7 @@ case "$1" in
     : > /etc/resolv.conf
     for s in $dns; do echo "nameserver $s" >> /etc/resolv.conf; done
     echo "$router" > /tmp/router
-    echo "NICEMU-LEASE $interface $1 ip=$ip mask=$mask router=$router dns=$dns" > /dev/console
+    echo "NICEMU-LEASE $interface $1 ip=$ip mask=$mask router=$router dns=$dns host=$hostname domain=$domain search=$(echo $search | tr ' ' ,)" > /dev/console
     ;;
   leasefail|nak) echo "NICEMU-LEASE $interface $1" > /dev/console ;;
 esac
@@ -83,7 +83,7 @@ if [ -n "$IF" ]; then
   echo "NICEMU-LINK $IF carrier=$(cat /sys/class/net/$IF/carrier 2>/dev/null) mac=$(cat /sys/class/net/$IF/address) operstate=$(cat /sys/class/net/$IF/operstate) uptime=$(up)"
   case "$NET" in
     none) ;;
-    dhcp) udhcpc -i "$IF" -f -q -n -t 5 -T 2 -s /tmp/udhcpc.sh >/tmp/udhcpc.log 2>&1 || echo "NICEMU-LEASE $IF failed: $(tail -n 2 /tmp/udhcpc.log | tr '\\n' ' ')" ;;
+    dhcp) udhcpc -i "$IF" -f -q -n -t 5 -T 2 -O search -s /tmp/udhcpc.sh >/tmp/udhcpc.log 2>&1 || echo "NICEMU-LEASE $IF failed: $(tail -n 2 /tmp/udhcpc.log | tr '\\n' ' ')" ;;
     *) ip addr add "$NET" dev "$IF" && echo "NICEMU-STATIC $IF $NET" ;;
   esac
 else
