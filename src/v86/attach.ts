@@ -163,9 +163,9 @@ function toMac(mac: string | Uint8Array): Uint8Array {
 
 const macText = (m: Uint8Array): string => Array.from(m, (b) => b.toString(16).padStart(2, '0')).join(':');
 
-async function openBackend(
+export async function openBackend(
   netdev: string,
-  opts: AttachOptions,
+  opts: Pick<AttachOptions, 'backends' | 'hubs'>,
   env: { clock: TimerHost; random: RandomSource },
 ): Promise<{ backend: NetBackend; owned: boolean }> {
   const nd = parseNetdevOrThrow(netdev);

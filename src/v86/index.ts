@@ -17,3 +17,4 @@ export { V86CompatError, TESTED_V86_VERSIONS, type V86Like } from './internals.j
 export type { HostCounters } from './host.js';
 export { DEFAULT_MMIO_START, DEFAULT_MMIO_END, DEFAULT_SLOTS } from './host.js';
 export { V86Clock } from './clock.js';
+export { connectV86Network, type V86Network, type V86NetworkOptions } from './network.js';

@@ -121,6 +121,8 @@ export interface BootOptions {
   /** Print the serial console as it comes. */
   echo?: (chunk: string) => void;
   onLine?: (line: SerialLine) => void;
+  /** v86's own NIC (none by default: nicemu's NICs are attached in `beforeRun`). */
+  v86Nic?: 'none' | 'ne2k' | 'virtio';
   /** Called after emulator-loaded, before the CPU runs: attach devices here. */
   beforeRun?: (emulator: V86Emulator) => Promise<void> | void;
 }
@@ -163,7 +165,7 @@ export async function bootGuest(opts: BootOptions): Promise<BootedGuest> {
     disable_speaker: true,
     acpi: false,
     // v86 creates an ne2k unless told otherwise.
-    net_device: { type: 'none' },
+    net_device: { type: opts.v86Nic ?? 'none' },
   });
   const marks: Record<string, number> = {};
   const con = new SerialConsole((s) => emulator.serial0_send(s), t0, opts.echo, (l) => {

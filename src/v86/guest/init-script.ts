@@ -99,7 +99,10 @@ case "$SHELLMODE" in
     stty -echo < /dev/console || echo "NICEMU-WARN stty failed"
     cd /tmp
     # Not an interactive shell: no prompt, no line editing; commands get no console input.
-    while IFS= read -r line; do eval "$line" < /dev/null; done < /dev/console
+    # A syntax error in eval would end this shell (and init): check the line first.
+    while IFS= read -r line; do
+      if sh -n -c "$line" 2>/tmp/syntax.err; then eval "$line" < /dev/null; else echo "NICEMU-SYNTAX $(cat /tmp/syntax.err)"; fi
+    done < /dev/console
     poweroff -f
     ;;
 esac

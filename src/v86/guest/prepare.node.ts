@@ -19,7 +19,7 @@ import { TESTED_V86_VERSIONS, baseVersion } from '../internals.js';
 import { buildInitrd } from './initrd.node.js';
 import { GUEST_INIT } from './init-script.js';
 
-export const GUEST_MODULES: readonly string[] = ['e1000', '8139too', '8139cp', 'virtio_net', 'virtio_pci'];
+export const GUEST_MODULES: readonly string[] = ['e1000', '8139too', '8139cp', 'virtio_net', 'virtio_pci', 'ne2k-pci', 'pktgen'];
 const MANIFEST_VERSION = 1;
 
 export interface GuestManifest {

@@ -1,0 +1,413 @@
+// `npm run bench:guest`: a Linux guest in v86 moves bulk traffic through each
+// nicemu NIC and through v86's own ne2k and virtio-net, in the same run:
+//   - TX: in-kernel pktgen, UDP frames of 60 and 1514 bytes, counted where the
+//     NIC hands them over (nicemu: the NIC's peer; v86: its `net0-send` bus event);
+//   - RX: frames injected by the host as fast as the NIC takes them (nicemu:
+//     while the NIC has buffers; v86's NICs have no backpressure, so a batch per
+//     event-loop turn), counted from the guest's /proc/net/dev; drops = offered
+//     minus counted;
+//   - TCP: bulk through `-netdev user` (nicemu's user-mode stack; on v86's NICs
+//     through connectV86Network) to a host socket on 127.0.0.1, both ways.
+// Each figure: min/median/max of --runs runs. Writes bench/results/guest.json
+// and bench/results/guest.md. The emulator is CPU-bound: load on the machine
+// moves every number, so compare rows of the same run.
+//
+//   npm run bench:guest
+//   node bench/guest.mjs --nics e1000,v86-virtio --runs 1 --seconds 2 [--cpu-prof-nic e1000]
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import http from 'node:http';
+import net from 'node:net';
+import inspector from 'node:inspector';
+import { attachToV86, connectV86Network } from '../dist/v86/index.js';
+import { nodeV86Backends } from '../dist/v86/backends.node.js';
+import { readManifest, guestCacheDir } from '../dist/v86/guest/prepare.node.js';
+import { bootGuest } from '../dist/v86/guest/boot.node.js';
+import { NetClient } from '../dist/hub/client.js';
+import { parseNetdevOrThrow } from '../dist/config/index.js';
+import { CryptoRandom } from '../dist/time/random.js';
+import { load } from './util.mjs';
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const args = process.argv.slice(2);
+const arg = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : dflt;
+};
+
+export const NICS = {
+  e1000: { title: 'nicemu e1000', device: 'e1000' },
+  'virtio-net-pci': { title: 'nicemu virtio-net-pci', device: 'virtio-net-pci' },
+  rtl8139: { title: 'nicemu rtl8139 (8139cp)', device: 'rtl8139' },
+  'v86-ne2k': { title: 'v86 ne2k', v86: 'ne2k' },
+  'v86-virtio': { title: 'v86 virtio-net', v86: 'virtio' },
+};
+
+const RUNS = Number(arg('runs', '3'));
+const SECONDS = Number(arg('seconds', '3'));
+const chosen = arg('nics', Object.keys(NICS).join(',')).split(',');
+const profileNic = arg('cpu-prof-nic', undefined);
+for (const n of chosen) if (!NICS[n]) throw new Error(`--nics: unknown NIC '${n}' (have ${Object.keys(NICS).join(', ')})`);
+
+// v86's virtio-net logs every frame it drops for want of a buffer: count them instead.
+let v86DropLogs = 0;
+const log = console.log;
+console.log = (...a) => (a[0] === 'No buffer to write into!' ? v86DropLogs++ : log(...a));
+
+const SINK_MAC = '02:00:00:00:00:99';
+const SINK_IP = '10.0.2.99';
+
+function macBytes(mac) {
+  return Uint8Array.from(mac.split(':').map((h) => parseInt(h, 16)));
+}
+
+function ipv4Checksum(b, off) {
+  let s = 0;
+  for (let i = 0; i < 20; i += 2) s += (b[off + i] << 8) | b[off + i + 1];
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return ~s & 0xffff;
+}
+
+/** An Ethernet/IPv4/UDP frame of `size` bytes (no FCS) from the sink to the guest's port 9. */
+function udpFrame(size, dstMac) {
+  const f = new Uint8Array(size);
+  f.set(macBytes(dstMac), 0);
+  f.set(macBytes(SINK_MAC), 6);
+  f[12] = 0x08;
+  const ip = 14;
+  f[ip] = 0x45;
+  const total = size - 14;
+  f[ip + 2] = total >> 8;
+  f[ip + 3] = total & 0xff;
+  f[ip + 8] = 64;
+  f[ip + 9] = 17;
+  f.set([10, 0, 2, 99], ip + 12);
+  f.set([10, 0, 2, 15], ip + 16);
+  const c = ipv4Checksum(f, ip);
+  f[ip + 10] = c >> 8;
+  f[ip + 11] = c & 0xff;
+  const udp = ip + 20;
+  f[udp] = 0x04;
+  f[udp + 1] = 0xd2;
+  f[udp + 3] = 9;
+  f[udp + 4] = (total - 20) >> 8;
+  f[udp + 5] = (total - 20) & 0xff;
+  return f;
+}
+
+/**
+ * The NIC's peer: in `user` mode frames go to and from the user-mode stack;
+ * in `sink` mode frames from the guest are counted (and dropped) and the host
+ * injects frames.
+ */
+function benchPort() {
+  const port = {
+    mode: 'user',
+    sink: { frames: 0, bytes: 0, first: 0, last: 0 },
+    client: undefined,
+    userSide: undefined,
+  };
+  port.client = new NetClient(
+    'bench',
+    {
+      canReceive: () => true,
+      receive(f) {
+        if (port.mode === 'user') {
+          port.userSide.send(f);
+          return 'ok';
+        }
+        const s = port.sink;
+        const t = performance.now();
+        if (s.frames === 0) s.first = t;
+        s.last = t;
+        s.frames++;
+        s.bytes += f.length;
+        return 'ok';
+      },
+    },
+    { kind: 'backend' },
+  );
+  port.userSide = new NetClient('bench-user', {
+    // Frames for the guest wait in the NIC's own queue when it is busy (its backpressure).
+    canReceive: () => true,
+    receive(f) {
+      if (port.mode !== 'user') return 'drop';
+      return port.client.send(f) === 'dropped' ? 'drop' : 'ok';
+    },
+  });
+  return port;
+}
+
+async function bootNic(manifest, key) {
+  const spec = NICS[key];
+  const port = benchPort();
+  let user;
+  let nic;
+  let network;
+  const backends = nodeV86Backends({ onUserNet: (n) => (user = n) });
+  const guest = await bootGuest({
+    manifest,
+    ...(spec.v86 ? { v86Nic: spec.v86 } : {}),
+    beforeRun: async (emu) => {
+      let clock;
+      if (spec.v86) {
+        network = await connectV86Network(emu, { netdev: { client: port.client }, v86Version: manifest.v86Version });
+        clock = network.clock;
+      } else {
+        nic = await attachToV86(emu, { device: spec.device, netdev: { client: port.client }, v86Version: manifest.v86Version });
+        clock = nic.clock;
+      }
+      const ub = await backends.user(parseNetdevOrThrow('user,id=net0'), 'net0', { clock, random: new CryptoRandom() });
+      NetClient.connect(port.userSide, ub.client);
+    },
+  });
+  const ready = await guest.console.waitFor(/^NICEMU-READY/, 150_000);
+  if (!ready) throw new Error(`${spec.title}: guest did not get ready:\n${guest.console.text().split('\n').slice(-20).join('\n')}`);
+  const lease = guest.console.find(/^NICEMU-LEASE .* bound /);
+  if (!lease) throw new Error(`${spec.title}: no DHCP lease: ${JSON.stringify({ port: port.client.stats, user: port.userSide.stats, nic: nic?.stats().net })}\n${guest.console.text().split('\n').slice(-20).join('\n')}`);
+  const mac = /mac=([0-9a-f:]+)/.exec(guest.console.find(/^NICEMU-LINK /)?.text ?? '')?.[1];
+  const iface = (await guest.console.run('cat /tmp/iface')).output[0];
+  return { guest, port, user, nic, network, mac, iface, spec };
+}
+
+/** rx/tx counters of the guest's interface from /proc/net/dev. */
+async function ifStats(g) {
+  const r = await g.guest.console.run(`grep '${g.iface}:' /proc/net/dev`);
+  const f = r.output.join(' ').split(':')[1].trim().split(/\s+/).map(Number);
+  return { rxPackets: f[1], rxErrs: f[2], rxDrop: f[3], rxFifo: f[4], txPackets: f[9], txErrs: f[10], txDrop: f[11] };
+}
+
+async function pktgenTx(g, size) {
+  const s = g.port.sink;
+  Object.assign(s, { frames: 0, bytes: 0, first: 0, last: 0 });
+  g.port.mode = 'sink';
+  const script = [
+    'PG=/proc/net/pktgen',
+    'echo rem_device_all > $PG/kpktgend_0',
+    `echo "add_device ${g.iface}" > $PG/kpktgend_0`,
+    `for c in "count 0" "pkt_size ${size}" "delay 0" "clone_skb 0" "dst ${SINK_IP}" "dst_mac ${SINK_MAC}" "udp_dst_min 9" "udp_dst_max 9"; do echo "$c" > $PG/${g.iface}; done`,
+    `(echo start > $PG/pgctrl) & sleep ${SECONDS}`,
+    'echo stop > $PG/pgctrl',
+    'wait',
+    `grep -A2 Result $PG/${g.iface} | tr '\\n' ' '; echo`,
+  ].join('; ');
+  const r = await g.guest.console.run(script, (SECONDS + 30) * 1000);
+  const text = r.output.join(' ');
+  await settle();
+  g.port.mode = 'user';
+  const m = /Result: OK: (\d+)\(.*?\) usec, (\d+) \(/.exec(text);
+  const pps = /(\d+)pps/.exec(text);
+  const errors = /errors: (\d+)/.exec(text);
+  const sent = m ? Number(m[2]) : NaN;
+  const fps = s.frames > 1 ? ((s.frames - 1) * 1000) / (s.last - s.first) : 0;
+  return { fps, mbit: (fps * size * 8) / 1e6, frames: s.frames, pktgenSent: sent, pktgenPps: pps ? Number(pps[1]) : NaN, drops: Math.max(0, sent - s.frames), errors: errors ? Number(errors[1]) : 0, raw: m ? undefined : text.slice(0, 300) };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 300));
+
+async function injectRx(g, size) {
+  g.port.mode = 'sink';
+  const frame = udpFrame(size, g.mac);
+  const before = await ifStats(g);
+  const backpressure = !g.spec.v86;
+  const BATCH = 64;
+  let offered = 0;
+  const t0 = performance.now();
+  await new Promise((resolve) => {
+    const tick = () => {
+      if (performance.now() - t0 >= SECONDS * 1000) return resolve();
+      for (let i = 0; i < BATCH; i++) {
+        if (backpressure && !g.port.client.peerCanReceive()) break;
+        g.port.client.send(frame);
+        offered++;
+      }
+      setImmediate(tick);
+    };
+    tick();
+  });
+  const ms = performance.now() - t0;
+  await settle();
+  const after = await ifStats(g);
+  g.port.mode = 'user';
+  const got = after.rxPackets - before.rxPackets;
+  const fps = (got * 1000) / ms;
+  return { fps, mbit: (fps * size * 8) / 1e6, frames: got, offered, drops: Math.max(0, offered - got), guestDrops: after.rxDrop - before.rxDrop + (after.rxFifo - before.rxFifo) };
+}
+
+/** Guest → host: nc to a sink on 127.0.0.1 through the user stack's NAT; the host closes after SECONDS of data. */
+async function tcpTx(g) {
+  let bytes = 0;
+  let first = 0;
+  let last = 0;
+  const server = net.createServer((sock) => {
+    sock.on('data', (d) => {
+      const t = performance.now();
+      if (bytes === 0) {
+        first = t;
+        setTimeout(() => sock.destroy(), SECONDS * 1000);
+      }
+      bytes += d.length;
+      last = t;
+    });
+    sock.on('error', () => {});
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const port = server.address().port;
+  await g.guest.console.run(`dd if=/dev/zero bs=65536 count=100000 2>/dev/null | nc 10.0.2.2 ${port} 2>/dev/null; true`, (SECONDS + 60) * 1000);
+  server.close();
+  const secs = (last - first) / 1000;
+  return { mbyte: secs > 0 ? bytes / 1e6 / secs : 0, bytes };
+}
+
+/** Host → guest: wget from an HTTP server on 127.0.0.1 that streams for SECONDS. */
+async function tcpRx(g) {
+  let bytes = 0;
+  let start = 0;
+  let end = 0;
+  const chunk = Buffer.alloc(64 * 1024);
+  const server = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    start = performance.now();
+    const pump = () => {
+      while (performance.now() - start < SECONDS * 1000) {
+        bytes += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
+      end = performance.now();
+      res.end();
+    };
+    pump();
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const port = server.address().port;
+  await g.guest.console.run(`wget -q -O /dev/null http://10.0.2.2:${port}/stream; true`, (SECONDS + 60) * 1000);
+  const done = performance.now();
+  server.close();
+  const secs = ((end || done) - start) / 1000;
+  return { mbyte: secs > 0 ? bytes / 1e6 / secs : 0, bytes };
+}
+
+const ALL_TESTS = [
+  ['tx60', (g) => pktgenTx(g, 60)],
+  ['tx1514', (g) => pktgenTx(g, 1514)],
+  ['rx60', (g) => injectRx(g, 60)],
+  ['rx1514', (g) => injectRx(g, 1514)],
+  ['tcpTx', (g) => tcpTx(g)],
+  ['tcpRx', (g) => tcpRx(g)],
+];
+
+const onlyTests = arg('tests', undefined)?.split(',');
+const TESTS = ALL_TESTS.filter(([name]) => !onlyTests || onlyTests.includes(name));
+
+function stats3(values) {
+  const v = [...values].sort((a, b) => a - b);
+  return { min: v[0], median: v[Math.floor(v.length / 2)], max: v[v.length - 1] };
+}
+
+async function main() {
+  const manifest = readManifest();
+  if (!manifest) throw new Error(`no prepared guest image in ${guestCacheDir()}: run npm run prepare-guest`);
+  const cpus = os.cpus();
+  const results = {
+    when: new Date().toISOString(),
+    machine: { cpus: cpus.length, model: cpus[0]?.model, node: process.version, v86: manifest.v86Version, kernel: manifest.kver },
+    runs: RUNS,
+    seconds: SECONDS,
+    nics: {},
+  };
+  for (const key of chosen) {
+    const loadBefore = load();
+    process.stderr.write(`[bench:guest] ${NICS[key].title}: booting\n`);
+    const g = await bootNic(manifest, key);
+    let session;
+    if (profileNic === key) {
+      session = new inspector.Session();
+      session.connect();
+      await new Promise((r) => session.post('Profiler.enable', r));
+      await new Promise((r) => session.post('Profiler.start', r));
+    }
+    const per = Object.fromEntries(TESTS.map(([name]) => [name, []]));
+    for (let run = 0; run < RUNS; run++) {
+      for (const [name, fn] of TESTS) {
+        const r = await fn(g);
+        per[name].push(r);
+        process.stderr.write(`[bench:guest] ${NICS[key].title} run ${run + 1} ${name}: ${JSON.stringify(r, (k, v) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v))}\n`);
+        if (process.env.NICEMU_BENCH_DEBUG) process.stderr.write(`  user: ${JSON.stringify(Object.fromEntries(Object.entries(g.user?.stats ?? {}).filter(([, v]) => v)))}\n  nic: ${JSON.stringify(g.nic?.stats())}\n`);
+      }
+    }
+    if (session) {
+      const { profile } = await new Promise((r, j) => session.post('Profiler.stop', (e, p) => (e ? j(e) : r(p))));
+      const file = path.join(here, 'results', `guest-${key}.cpuprofile`);
+      fs.writeFileSync(file, JSON.stringify(profile));
+      results.nics[key] = { profile: path.relative(path.join(here, '..'), file), share: profileShare(profile) };
+      session.disconnect();
+    }
+    const summary = {};
+    for (const [name, rs] of Object.entries(per)) {
+      const main = name.startsWith('tcp') ? 'mbyte' : 'fps';
+      summary[name] = { [main]: stats3(rs.map((r) => r[main])), ...(main === 'fps' ? { mbit: stats3(rs.map((r) => r.mbit)), drops: stats3(rs.map((r) => r.drops)) } : {}) };
+    }
+    results.nics[key] = { title: NICS[key].title, ...results.nics[key], summary, runs: per, load: { before: loadBefore, after: load() } };
+    await g.guest.stop();
+    g.nic?.detach();
+    g.network?.close();
+  }
+  fs.mkdirSync(path.join(here, 'results'), { recursive: true });
+  fs.writeFileSync(path.join(here, 'results', 'guest.json'), JSON.stringify(results, null, 2));
+  const md = table(results);
+  fs.writeFileSync(path.join(here, 'results', 'guest.md'), md);
+  process.stdout.write(md);
+}
+
+/** Share of profile samples (self time) per area: nicemu's devices, its user stack, the rest of nicemu, v86, other. */
+function profileShare(profile) {
+  const self = new Map();
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const counts = new Map();
+  for (const s of profile.samples) counts.set(s, (counts.get(s) ?? 0) + 1);
+  let total = 0;
+  for (const [id, c] of counts) {
+    const n = byId.get(id);
+    const url = n?.callFrame.url ?? '';
+    const area = /\/dist\/devices\/|\/dist\/virtio\//.test(url)
+      ? 'nicemu devices'
+      : /\/dist\/netdev\/user\//.test(url)
+        ? 'nicemu user stack'
+        : /\/dist\//.test(url)
+          ? 'nicemu other'
+          : /libv86|v86\.wasm|wasm:\/\//.test(url) || n?.callFrame.functionName.startsWith('$')
+            ? 'v86'
+            : n?.callFrame.functionName === '(idle)'
+              ? 'idle'
+              : 'other';
+    self.set(area, (self.get(area) ?? 0) + c);
+    total += c;
+  }
+  return Object.fromEntries([...self].map(([k, v]) => [k, Math.round((1000 * v) / total) / 10]));
+}
+
+function fmt(s, digits = 0) {
+  const f = (x) => (x >= 1000 ? `${(x / 1000).toFixed(1)}k` : x.toFixed(digits));
+  return `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
+}
+
+function table(results) {
+  const cell = (s, key, digits) => (s ? fmt(s[key], digits) : '–');
+  const lines = [
+    `Guest throughput (v86 ${results.machine.v86}, Linux ${results.machine.kernel}, ${results.machine.cpus} × ${results.machine.model}, ${results.runs} runs of ${results.seconds} s, median (min–max)):`,
+    '',
+    '| NIC | TX 60 B fps | TX 1514 B fps | RX 60 B fps | RX 1514 B fps | RX 1514 B drops | TCP guest→host MB/s | TCP host→guest MB/s |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of Object.values(results.nics)) {
+    const s = r.summary;
+    lines.push(`| ${r.title} | ${cell(s.tx60, 'fps')} | ${cell(s.tx1514, 'fps')} | ${cell(s.rx60, 'fps')} | ${cell(s.rx1514, 'fps')} | ${cell(s.rx1514, 'drops')} | ${cell(s.tcpTx, 'mbyte', 1)} | ${cell(s.tcpRx, 'mbyte', 1)} |`);
+  }
+  const share = Object.values(results.nics).find((r) => r.share);
+  if (share) lines.push('', `CPU profile of ${share.title} (self time): ${Object.entries(share.share).map(([k, v]) => `${k} ${v}%`).join(', ')}.`);
+  return lines.join('\n') + '\n';
+}
+
+await main();
+process.exit(0);

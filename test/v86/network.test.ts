@@ -1,0 +1,84 @@
+/**
+ * connectV86Network: a nicemu backend behind v86's own ne2k, checked on a
+ * real (not booted) v86 0.5.462 through its bus events.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { connectV86Network, V86CompatError, type V86Network } from '../../src/v86/index.js';
+import { HubRegistry } from '../../src/hub/hub.js';
+import { NetClient } from '../../src/hub/client.js';
+
+interface Bus {
+  register(name: string, fn: (v: unknown) => void, thisArg: unknown): void;
+  send(name: string, v: unknown): void;
+}
+interface Emu {
+  add_listener(e: string, f: (v: unknown) => void): void;
+  remove_listener(e: string, f: (v: unknown) => void): void;
+  is_running(): boolean;
+  destroy(): Promise<void>;
+  bus: Bus;
+  emulator_bus: Bus;
+}
+
+let emu: Emu;
+const hubs = new HubRegistry();
+
+beforeAll(async () => {
+  const pkg = createRequire(import.meta.url).resolve('v86/package.json');
+  const build = path.join(path.dirname(pkg), 'build');
+  const { V86 } = (await import(pathToFileURL(path.join(build, 'libv86.mjs')).href)) as { V86: new (o: object) => Emu };
+  emu = new V86({ wasm_path: path.join(build, 'v86.wasm'), memory_size: 32 * 1024 * 1024, autostart: false, net_device: { type: 'ne2k' }, disable_keyboard: true, disable_mouse: true, disable_speaker: true });
+  await new Promise<void>((resolve) => emu.add_listener('emulator-loaded', () => resolve()));
+}, 30_000);
+
+afterAll(async () => {
+  await emu?.destroy();
+});
+
+const frame = (n: number): Uint8Array => {
+  const f = new Uint8Array(60);
+  f.fill(0xff, 0, 6);
+  f[6] = 0x52;
+  f[12] = 0x08;
+  f[14] = n;
+  return f;
+};
+
+describe('connectV86Network (a nicemu backend behind v86 ne2k)', () => {
+  let net: V86Network;
+  const seen: number[] = [];
+  const peer = new NetClient('peer', { canReceive: () => true, receive: (f) => (seen.push(f[14]!), 'ok') });
+
+  it('frames the guest sends (net0-send) reach the backend; frames for the guest reach net0-receive', async () => {
+    const port = hubs.get(0).addPort('guest');
+    const other = hubs.get(0).addPort('other');
+    NetClient.connect(peer, other.client);
+    net = await connectV86Network(emu, { netdev: { client: port.client }, v86Version: '0.5.462' });
+    emu.emulator_bus.send('net0-send', frame(1)); // as v86's ne2k does on transmit
+    expect(seen).toEqual([1]);
+    const toGuest: number[] = [];
+    emu.emulator_bus.register('net0-receive', (v) => toGuest.push((v as Uint8Array)[14]!), undefined);
+    peer.send(frame(2));
+    expect(toGuest).toEqual([2]);
+    expect(net.stats()).toMatchObject({ txFrames: 1, rxFrames: 1 });
+  });
+
+  it('close() leaves the bus: later frames go nowhere', () => {
+    net.close();
+    emu.emulator_bus.send('net0-send', frame(3));
+    expect(seen).toEqual([1]);
+  });
+
+  it('a -netdev string is opened with the given factories; bad options are named', async () => {
+    const n = await connectV86Network(emu, { netdev: 'hubport,id=h1,hubid=5', hubs, v86Version: '0.5.462' });
+    expect(hubs.get(5).ports.length).toBe(1);
+    n.close();
+    expect(hubs.get(5).ports.length).toBe(0);
+    await expect(connectV86Network(emu, { netdev: 'user,id=u' })).rejects.toThrow(/-netdev user: not supported yet/);
+    await expect(connectV86Network(emu, { netdev: 'hubport,id=h2,hubid=5', index: -1 })).rejects.toThrow(/index must be/);
+    await expect(connectV86Network({} as never, { netdev: 'hubport,id=h3,hubid=5' })).rejects.toThrow(V86CompatError);
+  });
+});
