@@ -161,7 +161,7 @@ export async function runDemo(argv: readonly string[], io: RunIo): Promise<numbe
         const t = l.text;
         if (/^NICEMU-PCI .* driver=(?!-)/.test(t) && /:00:03\.0/.test(t)) say(`guest: PCI ${t.slice(11)}`);
         else if (/^NICEMU-LINK /.test(t)) say(`guest: link ${t.slice(12)}`);
-        else if (/^NICEMU-LEASE /.test(t)) say(`guest: DHCP lease ${t.slice(13)}`);
+        else if (/^NICEMU-LEASE /.test(t)) say(`guest: DHCP lease ${t.slice(13).replace(/ (host|domain|search)=(?= |$)/g, '')}`);
         else if (/^Linux version/.test(t)) say('guest: kernel started');
       },
       beforeRun: async (emu) => {
