@@ -2,9 +2,9 @@
  * `UserHost` for Node: real sockets (node:net, node:dgram), the system
  * resolver (node:dns, with dns-packet for the wire format), files under the
  * TFTP root (node:fs), processes (node:child_process) for guestfwd cmd: and
- * smbd, and the system `ping` for ICMP echo where it is installed and
- * allowed (Node has no ICMP sockets; without ping the guest is told
- * "host unreachable").
+ * smbd, and ICMP echo through native/ping-helper.c (ping.node.ts: an
+ * unprivileged ping socket where the OS allows one, a raw socket with
+ * CAP_NET_RAW; with neither the guest is told "host unreachable").
  */
 import net from 'node:net';
 import dgram from 'node:dgram';
@@ -12,7 +12,8 @@ import dns from 'node:dns';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFile, spawn as spawnProcess } from 'node:child_process';
+import { spawn as spawnProcess } from 'node:child_process';
+import { PingHelper, type PingHelperOptions } from './ping.node.js';
 import dnsPacket from 'dns-packet';
 import type { Timer, TimerHost } from '../../time/clock.js';
 import type {
@@ -38,10 +39,8 @@ export interface NodeUserHostOptions {
   connectTimeoutMs?: number;
   /** Resolver timeout (ms). */
   dnsTimeoutMs?: number;
-  /** Path of the system ping, null to disable; default: looked up on PATH. */
-  pingCommand?: string | null;
-  /** Pings running at once. */
-  maxPings?: number;
+  /** ICMP echo to outside addresses through the ping helper (default on); false: the guest gets "unreachable". */
+  ping?: boolean | PingHelperOptions;
   /** Where to look for smbd; default /usr/sbin/smbd, then PATH. */
   smbdPath?: string;
 }
@@ -156,16 +155,13 @@ function which(cmd: string): string | null {
 export class NodeUserHost implements UserHost {
   private readonly connectTimeoutMs: number;
   private readonly dnsTimeoutMs: number;
-  private readonly pingCommand: string | null;
-  private readonly maxPings: number;
-  private pings = 0;
+  private readonly pinger: PingHelper | undefined;
   private readonly smbdPath: string | undefined;
 
   constructor(o: NodeUserHostOptions = {}) {
     this.connectTimeoutMs = o.connectTimeoutMs ?? 60_000;
     this.dnsTimeoutMs = o.dnsTimeoutMs ?? 5_000;
-    this.pingCommand = o.pingCommand === undefined ? which('ping') : o.pingCommand;
-    this.maxPings = o.maxPings ?? 16;
+    this.pinger = o.ping === false ? undefined : new PingHelper(typeof o.ping === 'object' ? o.ping : {});
     this.smbdPath = o.smbdPath;
   }
 
@@ -381,27 +377,11 @@ export class NodeUserHost implements UserHost {
   }
 
   ping(req: PingRequest, done: (r: HostResult<{ rttMs: number }>) => void): void {
-    if (!this.pingCommand) {
-      done({ ok: false, error: { kind: 'unsupported', message: 'no ping facility on this host' } });
+    if (!this.pinger) {
+      done({ ok: false, error: { kind: 'unsupported', message: 'ICMP forwarding is off (ping: false)' } });
       return;
     }
-    if (this.pings >= this.maxPings) {
-      done({ ok: false, error: { kind: 'timeout', message: 'too many pings' } });
-      return;
-    }
-    this.pings++;
-    const args = [req.family === 6 ? '-6' : '-4', '-n', '-c', '1', '-W', '2', '-s', String(Math.min(req.payload.length, 1472)), '-t', String(req.ttl), req.address];
-    execFile(this.pingCommand, args, { timeout: 5000 }, (err, stdout) => {
-      this.pings--;
-      if (!err) {
-        const m = /time[=<]([\d.]+)/.exec(stdout);
-        done({ ok: true, value: { rttMs: m ? Number(m[1]) : 0 } });
-        return;
-      }
-      const code = (err as { code?: unknown }).code;
-      // ping exits 1 when no reply came; other failures (2, EPERM, ENOENT) mean it cannot ping.
-      done({ ok: false, error: code === 1 ? { kind: 'timeout', message: 'no reply' } : { kind: 'unsupported', message: err.message } });
-    });
+    this.pinger.ping(req, done);
   }
 
   async prepareSmb(dir: string): Promise<SmbSetup> {

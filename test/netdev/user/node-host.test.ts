@@ -34,7 +34,7 @@ function until(cond: () => boolean, ms = 10_000): Promise<void> {
 
 async function stack(opts: UserNetOptions = {}): Promise<{ net: UserNet; guest: Guest; timers: WallClockTimers }> {
   const timers = new WallClockTimers();
-  const net = await createUserNet(opts, { timers, random: new SeededRandom(9), host: new NodeUserHost({ pingCommand: null }) });
+  const net = await createUserNet(opts, { timers, random: new SeededRandom(9), host: new NodeUserHost({ ping: false }) });
   const guest = new Guest(net, timers);
   guest.deferred = true;
   guest.announce();
