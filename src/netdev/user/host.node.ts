@@ -313,7 +313,10 @@ export class NodeUserHost implements UserHost {
 
   spawn(req: SpawnRequest, h: HostStreamHandlers): HostStream {
     if (req.socketStdio) return this.spawnWithSocket(req, h);
-    const child = req.shell ? spawnProcess(req.command, { shell: true, stdio: ['pipe', 'pipe', 'inherit'] }) : spawnProcess(req.command, req.args ?? [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    // A session of its own, as slirp's fork_exec: what it signals stays out of our process group.
+    const child = req.shell
+      ? spawnProcess(req.command, { shell: true, stdio: ['pipe', 'pipe', 'inherit'], detached: true })
+      : spawnProcess(req.command, req.args ?? [], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
     let closed = false;
     let error: HostError | undefined;
     child.on('spawn', () => h.onConnect());
@@ -338,7 +341,12 @@ export class NodeUserHost implements UserHost {
       end: () => child.stdin?.end(),
       destroy: () => {
         closed = true;
-        child.kill();
+        // The whole session: with `shell`, the command runs under sh.
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+        } catch {
+          child.kill();
+        }
       },
       pause: () => child.stdout?.pause(),
       resume: () => child.stdout?.resume(),
@@ -353,9 +361,12 @@ export class NodeUserHost implements UserHost {
     const client = new net.Socket({ allowHalfOpen: true });
     const stream = socketStream(client, late, this.connectTimeoutMs, true);
     let connectedOnce = false;
+    let child: ReturnType<typeof spawnProcess> | undefined;
     server.once('connection', (side) => {
       server.close();
-      const child = spawnProcess(req.command, req.args ?? [], { stdio: [side, side, 'ignore'] });
+      // In a session of its own (as slirp's fork_exec does with setsid): smbd signals its
+      // whole process group when it ends, which must not be ours.
+      child = spawnProcess(req.command, req.args ?? [], { stdio: [side, side, 'ignore'], detached: true });
       child.on('spawn', () => {
         side.destroy();
         if (!connectedOnce) {
@@ -373,6 +384,18 @@ export class NodeUserHost implements UserHost {
       const a = server.address() as net.AddressInfo;
       client.connect({ host: '127.0.0.1', port: a.port });
     });
+    const destroy = stream.destroy.bind(stream);
+    stream.destroy = (): void => {
+      destroy();
+      server.close();
+      if (child?.pid !== undefined && child.exitCode === null) {
+        try {
+          process.kill(-child.pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+      }
+    };
     return stream;
   }
 
