@@ -5,7 +5,7 @@
  * the others. A hub port is itself a NetClient whose peer is a device or a
  * backend (`-netdev hubport,hubid=N` or `-net ...,vlan` style wiring).
  */
-import { NetClient, type NetClientOptions, type ReceiveResult } from './client.js';
+import { NetClient, type NetClientOptions, type NetForwarder, type NetReceiver, type ReceiveResult } from './client.js';
 
 export class Hub {
   readonly ports: HubPort[] = [];
@@ -28,7 +28,11 @@ export class Hub {
 
   /** @internal fan a frame out to every port but the source. */
   forward(source: HubPort, frame: Uint8Array): void {
-    for (const p of this.ports) {
+    // An indexed loop: no iterator per frame. `length` is read each time, as
+    // a for-of would, in case a receiver removes a port during the fan-out.
+    const ports = this.ports;
+    for (let i = 0; i < ports.length; i++) {
+      const p = ports[i]!;
       if (p !== source) p.client.send(frame);
     }
   }
@@ -43,18 +47,32 @@ export class HubPort {
     readonly index: number,
     opts?: NetClientOptions,
   ) {
-    this.client = new NetClient(
-      name,
-      {
-        // A hub never pushes back: destinations queue on their own.
-        canReceive: () => true,
-        receive: (frame: Uint8Array): ReceiveResult => {
-          this.hub.forward(this, frame);
-          return 'ok';
-        },
-      },
-      { ...opts, kind: 'hubport' },
-    );
+    const receiver = new PortReceiver(this);
+    this.client = new NetClient(name, receiver, { ...opts, kind: 'hubport', forwarder: receiver });
+  }
+}
+
+/**
+ * What a hub port's client hands frames to: the hub's fan-out. A class, so
+ * the per-frame calls need no closures; also the client's forwarder, which
+ * takes the frames that go straight through.
+ */
+class PortReceiver implements NetReceiver, NetForwarder {
+  constructor(private readonly port: HubPort) {}
+
+  /** A hub never pushes back: destinations queue on their own. */
+  canReceive(): boolean {
+    return true;
+  }
+
+  receive(frame: Uint8Array): ReceiveResult {
+    this.forward(frame);
+    return 'ok';
+  }
+
+  forward(frame: Uint8Array): void {
+    const port = this.port;
+    port.hub.forward(port, frame);
   }
 }
 

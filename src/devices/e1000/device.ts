@@ -24,27 +24,22 @@ import type { DeviceOptions } from '../../config/index.js';
 import type { NicDevice, NicProps } from '../nic.js';
 import { buildEepromImage, eecdRead, eecdWrite, eerdRead, microwireReset, newMicrowireState, type MicrowireState } from './eeprom.js';
 import { AUTONEG_MS, enterLinkPhase, nextLinkPhase, type LinkEvent, type LinkPhase } from './link.js';
-import { BMCR, BMSR, mdicWrite, PHY, phyReset, type MdicResult } from './phy.js';
-import {
-  buildDispatch,
-  CTRL,
-  CTRL_EXT,
-  FPD,
-  ICR,
-  IDX,
-  RAH_AV,
-  RCTL,
-  ReadOp,
-  REG_SLOTS,
-  RESET_VALUES,
-  STATUS,
-  WriteOp,
-  type Dispatch,
-} from './regs.js';
+import * as phyRegs from './phy.js';
+import type { MdicResult } from './phy.js';
+import * as regs from './regs.js';
+import type { Dispatch } from './regs.js';
 import { newRxState, receiveFrame, rxReady, type RxCounters, type RxHost, type RxState } from './rx.js';
 import { E1000_STATE, type E1000SavedFields } from './state.js';
 import { incStat } from './stats.js';
 import { newTxState, resetTxState, startXmit, TX_BUFFER_SIZE, type TxCounters, type TxHost, type TxState } from './tx.js';
+
+// Register slots, bit masks and dispatch codes as this module's own constants:
+// V8 folds a module's `const` bindings into optimized code, but loads an
+// imported binding (and then its field) at every use (see rx.ts).
+const { buildDispatch, CTRL, CTRL_EXT, FPD, ICR, IDX, RAH_AV, RCTL, ReadOp, REG_SLOTS, RESET_VALUES, STATUS, WriteOp } = regs;
+type ReadOp = regs.ReadOp;
+type WriteOp = regs.WriteOp;
+const { BMCR, BMSR, mdicWrite, PHY, phyReset } = phyRegs;
 
 /** One of the three QEMU e1000 models. */
 export interface E1000Variant {
