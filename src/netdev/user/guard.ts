@@ -42,7 +42,9 @@ function cb<A extends unknown[]>(fn: (...a: A) => void, io: IoSection): (...a: A
 }
 
 export function guardHost(host: UserHost, io: IoSection): UserHost {
+  const soon = host.soon?.bind(host);
   return {
+    ...(soon ? { soon: (fn: () => void): void => soon(() => io(fn)) } : {}),
     tcpConnect: (target, h) => host.tcpConnect(target, guardStream(h, io)),
     tcpListen: (bind, onAccept) => host.tcpListen(bind, (stream, peer) => io(() => guardStream(onAccept(stream, peer), io))),
     udpOpen: (family, h) => host.udpOpen(family, guardUdp(h, io)),

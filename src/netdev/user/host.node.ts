@@ -67,6 +67,30 @@ function mapError(e: unknown): HostError {
   return { kind: table[code] ?? 'other', message };
 }
 
+/**
+ * Bytes a host socket may hold in user space before `write` reports it full
+ * (the kernel's socket buffer is behind it). Judged after the write: a burst
+ * the kernel took at once leaves nothing queued, where Node's own mark (16 KiB,
+ * counted before the write) would call every large write "full".
+ */
+const SOCKET_QUEUE_LIMIT = 64 * 1024;
+
+/**
+ * Buffers for `writeCopy`, shared by all sockets: taken for a write, given
+ * back when the socket has passed it to the kernel (the write callback), so a
+ * bulk transfer allocates nothing per write (a burst is one write and one
+ * syscall). At most `WRITE_POOL_MAX` are kept. Writes below
+ * `WRITE_POOLED_MIN` get a copy of their own (Node pools small Buffers).
+ */
+const WRITE_BUFFER_SIZE = 256 * 1024;
+const WRITE_POOL_MAX = 8;
+const WRITE_POOLED_MIN = 16 * 1024;
+const writePool: Buffer[] = [];
+
+function releaseWriteBuffer(b: Buffer): void {
+  if (writePool.length < WRITE_POOL_MAX) writePool.push(b);
+}
+
 function u8(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.length);
 }
@@ -120,7 +144,26 @@ function socketStream(sock: net.Socket, h: HostStreamHandlers, connectTimeoutMs:
     h.onClose(error);
   });
   return {
-    write: (data) => (sock.destroyed ? true : sock.write(data)),
+    write: (data) => {
+      if (sock.destroyed) return true;
+      sock.write(data);
+      // False only past Node's mark as well, so 'drain' follows (when the queue is empty).
+      return sock.writableLength < SOCKET_QUEUE_LIMIT;
+    },
+    writeCopy: (data) => {
+      if (sock.destroyed) return true;
+      if (data.length < WRITE_POOLED_MIN) {
+        sock.write(Buffer.from(data));
+        return sock.writableLength < SOCKET_QUEUE_LIMIT;
+      }
+      for (let off = 0; off < data.length; off += WRITE_BUFFER_SIZE) {
+        const n = Math.min(WRITE_BUFFER_SIZE, data.length - off);
+        const b = writePool.pop() ?? Buffer.allocUnsafeSlow(WRITE_BUFFER_SIZE);
+        b.set(n === data.length ? data : data.subarray(off, off + n));
+        sock.write(n === WRITE_BUFFER_SIZE ? b : b.subarray(0, n), () => releaseWriteBuffer(b));
+      }
+      return sock.writableLength < SOCKET_QUEUE_LIMIT;
+    },
     end: () => {
       if (!sock.destroyed) sock.end();
     },
@@ -407,6 +450,11 @@ export class NodeUserHost implements UserHost {
     this.pinger.ping(req, done);
   }
 
+  /** After the current job and its microtasks, before the event loop polls for I/O. */
+  soon(fn: () => void): void {
+    process.nextTick(fn);
+  }
+
   async prepareSmb(dir: string): Promise<SmbSetup> {
     const smbd = this.smbdPath ?? ['/usr/sbin/smbd', '/usr/local/sbin/smbd'].find((p) => fs.existsSync(p)) ?? which('smbd');
     if (!smbd || !fs.existsSync(smbd)) throw new Error("could not find 'smbd', please install it (Samba)");
@@ -426,11 +474,37 @@ export class WallClockTimers implements TimerHost {
   now(): number {
     return Math.round((performance.now() - this.start) * 1e6);
   }
+  /**
+   * A timer whose deadline moves often (a TCP retransmission timer pushed back
+   * by every ACK) keeps one `setTimeout`: moved later, the pending one is left
+   * to fire and then waits for the rest; only a deadline earlier than the
+   * pending one replaces it, and `cancel` clears it.
+   */
   timer(callback: () => void, name = 'timer'): Timer {
     void name;
     let handle: ReturnType<typeof setTimeout> | undefined;
+    /** When the pending setTimeout fires (ns). */
+    let firesAt = -1;
     let deadline = -1;
     const clock = this;
+    const schedule = (at: number): void => {
+      if (handle) clearTimeout(handle);
+      firesAt = at;
+      handle = setTimeout(fire, Math.max(0, (at - clock.now()) / 1e6));
+      handle.unref?.();
+    };
+    const fire = (): void => {
+      handle = undefined;
+      firesAt = -1;
+      if (deadline < 0) return;
+      // setTimeout counts whole milliseconds: within one of the deadline is on time.
+      if (deadline - clock.now() > 1e6) {
+        schedule(deadline);
+        return;
+      }
+      deadline = -1;
+      callback();
+    };
     return {
       get armed(): boolean {
         return deadline >= 0;
@@ -439,14 +513,8 @@ export class WallClockTimers implements TimerHost {
         return deadline;
       },
       arm(d: number): void {
-        if (handle) clearTimeout(handle);
         deadline = Math.max(d, clock.now());
-        handle = setTimeout(() => {
-          handle = undefined;
-          deadline = -1;
-          callback();
-        }, Math.max(0, (deadline - clock.now()) / 1e6));
-        handle.unref?.();
+        if (!handle || firesAt > deadline) schedule(deadline);
       },
       armAfter(ns: number): void {
         this.arm(clock.now() + Math.max(0, ns));
@@ -454,6 +522,7 @@ export class WallClockTimers implements TimerHost {
       cancel(): void {
         if (handle) clearTimeout(handle);
         handle = undefined;
+        firesAt = -1;
         deadline = -1;
       },
     };

@@ -44,6 +44,12 @@ export interface HostStreamHandlers {
 export interface HostStream {
   /** Queue bytes (the host may keep the array). False: its buffer is full, wait for `onDrain`. */
   write(data: Uint8Array): boolean;
+  /**
+   * Optional: as `write`, but `data` is valid only during the call (a view of
+   * the stack's own buffers), so the host copies what it keeps, into buffers
+   * it can recycle. The stack uses it instead of `write` when present.
+   */
+  writeCopy?(data: Uint8Array): boolean;
   /** Half-close after what was written (FIN / close stdin). */
   end(): void;
   /** Abort now (RST / kill). */
@@ -120,6 +126,14 @@ export interface UserHost {
   ping(req: PingRequest, done: (r: HostResult<{ rttMs: number }>) => void): void;
   /** Prepare an smbd configuration sharing `dir`; fails with a clear message when smbd is not installed. */
   prepareSmb(dir: string): Promise<SmbSetup>;
+  /**
+   * Optional: run `fn` once the work in progress is done (the frames the NIC
+   * hands over in one go, the current turn of the event loop), before waiting
+   * for I/O. With it the stack batches: guest TCP data reaches host streams in
+   * one write per burst and is acknowledged once per burst. Without it (tests
+   * on virtual time) everything happens synchronously.
+   */
+  soon?(fn: () => void): void;
 }
 
 export function hostError(kind: HostErrorKind, message: string): HostError {

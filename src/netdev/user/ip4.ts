@@ -1,11 +1,11 @@
 /** IPv4 input (RFC 791, RFC 1122 §3.2.1): validation, source/destination rules, reassembly, protocol dispatch. */
-import { IpProtocol, Ipv4Packet, isWireError } from '../../wire/index.js';
-import { setBe16 } from '../../wire/bytes.js';
+import { IpProtocol, Ipv4Packet, isWireError, onesSum } from '../../wire/index.js';
+import { be16, be32, setBe16 } from '../../wire/bytes.js';
 import type { Core } from './core.js';
 import { inNet4, isLoopback4, isMulticast4, isThisNet4 } from './addr.js';
 import { icmp4Input } from './icmp.js';
 import { udpInput } from './udp.js';
-import { tcpInput } from './tcp/table.js';
+import { tcpInput, tcpInputPredicted } from './tcp/table.js';
 
 /** What upper layers learn about the datagram that carried their bytes. */
 export interface IpMeta {
@@ -16,6 +16,29 @@ export interface IpMeta {
   packet: Uint8Array;
   /** Offset of the upper-layer header in `packet`. */
   l4Offset: number;
+}
+
+/**
+ * The bulk path: header prediction (`tcpInputPredicted`) carried down to the
+ * IPv4 header at frame[off..], for the common datagram (no options, not a
+ * fragment, TCP, a valid header checksum), with no view made of it. The TCP
+ * prediction then matches both addresses to an established connection, whose
+ * SYN passed every check of `ipv4Input`. False, with nothing done (or
+ * counted): take `ipv4Input`.
+ */
+export function ipv4Predicted(core: Core, frame: Uint8Array, off: number, srcMac: Uint8Array): boolean {
+  if (frame.length - off < 40 || frame[off] !== 0x45 || frame[off + 9] !== IpProtocol.TCP) return false;
+  const total = be16(frame, off + 2);
+  // More-fragments and fragment offset zero (RFC 791 §3.1), the whole datagram in the frame.
+  if (total < 40 || total > frame.length - off || (frame[off + 6]! & 0x3f) !== 0 || frame[off + 7] !== 0) return false;
+  const c = core.tcp.last;
+  if (c === null || c.family !== 4) return false;
+  const g = c.guest;
+  const r = c.remote;
+  for (let i = 0; i < 4; i++) if (frame[off + 12 + i] !== g[i] || frame[off + 16 + i] !== r[i]) return false;
+  if (onesSum(frame, off, off + 20) !== 0xffff) return false;
+  core.link.learn4(be32(frame, off + 12), srcMac);
+  return tcpInputPredicted(core, frame, off + 12, off + 20, off + total, 4);
 }
 
 export function ipv4Input(core: Core, payload: Uint8Array, srcMac: Uint8Array): void {
@@ -48,9 +71,10 @@ export function ipv4Input(core: Core, payload: Uint8Array, srcMac: Uint8Array): 
   }
   // The sender's MAC, learned only from a valid datagram of the virtual network.
   if (src !== 0) core.link.learn4(src, srcMac);
-  let packet = payload.subarray(0, p.totalLen);
+  // Without Ethernet padding the payload is the datagram already.
+  let packet = p.totalLen === payload.length ? payload : payload.subarray(0, p.totalLen);
+  let hl = p.headerLen;
   if (p.isFragment) {
-    const hl = p.headerLen;
     const key = `${src}|${dst}|${proto}|${p.ident}`;
     const done = core.reasm4.add(key, p.fragOffset, p.moreFrags, packet.subarray(hl), packet.subarray(0, hl));
     if (!done) return;
@@ -62,8 +86,10 @@ export function ipv4Input(core: Core, payload: Uint8Array, srcMac: Uint8Array): 
     const v = Ipv4Packet.unchecked(whole);
     v.fillChecksum();
     packet = whole;
+    hl = v.headerLen;
   }
-  const hl = Ipv4Packet.unchecked(packet).headerLen;
+  // A segment of the connection before it needs none of what follows.
+  if (proto === IpProtocol.TCP && tcpInputPredicted(core, packet, 12, hl, packet.length, 4)) return;
   const meta: IpMeta = { family: 4, src: packet.subarray(12, 16), dst: packet.subarray(16, 20), packet, l4Offset: hl };
   const l4 = packet.subarray(hl);
   switch (proto) {

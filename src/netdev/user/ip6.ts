@@ -10,7 +10,7 @@ import type { Core } from './core.js';
 import type { IpMeta } from './ip4.js';
 import { icmp6Input, isOurAddress6 } from './ndp.js';
 import { udpInput } from './udp.js';
-import { tcpInput } from './tcp/table.js';
+import { tcpInput, tcpInputPredicted } from './tcp/table.js';
 import { ip6Key } from './addr.js';
 
 const ALL_NODES = Ipv6Address.allNodes();
@@ -79,6 +79,8 @@ export function ipv6Input(core: Core, payload: Uint8Array, srcMac: Uint8Array): 
     }
     walk = w2;
   }
+  // A segment of the connection before it needs none of what follows.
+  if (walk.protocol === IpProtocol.TCP && tcpInputPredicted(core, packet, 8, walk.offset, packet.length, 6)) return;
   const meta: IpMeta = { family: 6, src: packet.subarray(8, 24), dst: packet.subarray(24, 40), packet, l4Offset: walk.offset };
   const l4 = packet.subarray(walk.offset);
   const hopLimit = packet[7]!;

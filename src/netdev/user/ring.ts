@@ -1,7 +1,8 @@
 /**
  * A byte FIFO with a fixed maximum capacity whose storage grows on demand
  * (so an idle connection costs a few KiB, not its whole window). Reads copy
- * out; nothing hands out the backing store.
+ * out; only `contiguous` lends a view of the storage, to a caller that copies
+ * from it at once.
  */
 export class ByteRing {
   private buf: Uint8Array;
@@ -37,8 +38,10 @@ export class ByteRing {
     const size = this.buf.length;
     const tail = (this.head + this.len) % size;
     const first = Math.min(n, size - tail);
-    this.buf.set(src.subarray(0, first), tail);
-    if (first < n) this.buf.set(src.subarray(first, n), 0);
+    // Whole-array `set`s where possible: a view per call is the bulk path's main allocation.
+    if (first === src.length) this.buf.set(src, tail);
+    else this.buf.set(src.subarray(0, first), tail);
+    if (first < n) this.buf.set(n === src.length ? src.subarray(first) : src.subarray(first, n), 0);
     this.len += n;
     return n;
   }
@@ -49,7 +52,8 @@ export class ByteRing {
     const size = this.buf.length;
     const start = (this.head + offset) % size;
     const first = Math.min(len, size - start);
-    dst.set(this.buf.subarray(start, start + first), dstOff);
+    if (first === 0) return;
+    dst.set(start === 0 && first === size ? this.buf : this.buf.subarray(start, start + first), dstOff);
     if (first < len) dst.set(this.buf.subarray(0, len - first), dstOff + first);
   }
 
@@ -59,6 +63,16 @@ export class ByteRing {
     const out = new Uint8Array(n);
     if (n) this.copyOut(offset, n, out);
     return out;
+  }
+
+  /**
+   * A view of up to `max` bytes at the head, as far as the storage runs before
+   * it wraps (so possibly fewer than `max` while more are held). Valid until
+   * the next change to the ring: copy from it, then `consume`.
+   */
+  contiguous(max: number): Uint8Array {
+    const n = Math.max(0, Math.min(max, this.len, this.buf.length - this.head));
+    return this.buf.subarray(this.head, this.head + n);
   }
 
   /** Drop `n` bytes from the head. */

@@ -24,7 +24,7 @@ import { PingTable } from './icmp.js';
 import { TcpTable } from './tcp/table.js';
 import { Ndp } from './ndp.js';
 import { IsnGenerator } from './tcp/isn.js';
-import { ipv4Input } from './ip4.js';
+import { ipv4Input, ipv4Predicted } from './ip4.js';
 import { ipv6Input } from './ip6.js';
 import { guardHost, guardTimers } from './guard.js';
 
@@ -83,26 +83,26 @@ function receive(core: Core, frame: Uint8Array): ReceiveResult {
     stats.notForUs++;
     return 'ok';
   }
-  const src = frame.subarray(6, 12);
-  if (EthernetAddress.isMulticast(src) || link.isOurMac(frame, 6)) {
+  if (EthernetAddress.isMulticast(frame, 6) || link.isOurMac(frame, 6)) {
     stats.notForUs++;
     return 'drop';
   }
-  if (!link.guestMac || !EthernetAddress.equals(link.guestMac, src)) link.guestMac = src.slice();
+  // The source MAC, compared in place; `guestMac` is then a copy of it that the IP layers may keep.
+  if (!link.guestMac || !EthernetAddress.equals(link.guestMac, frame, 0, 6)) link.guestMac = frame.slice(6, 12);
+  const src = link.guestMac;
   const type = be16(frame, 12);
-  const payload = frame.subarray(ETHERNET_HEADER_LEN);
   switch (type) {
     case EtherType.ARP:
-      if (cfg.ipv4) link.arpInput(payload);
+      if (cfg.ipv4) link.arpInput(frame.subarray(ETHERNET_HEADER_LEN));
       return 'ok';
     case EtherType.IPV4:
       if (!cfg.ipv4) return 'ok';
-      ipv4Input(core, payload, src);
+      if (!ipv4Predicted(core, frame, ETHERNET_HEADER_LEN, src)) ipv4Input(core, frame.subarray(ETHERNET_HEADER_LEN), src);
       return 'ok';
     case EtherType.IPV6:
       if (!cfg.ipv6) return 'ok';
       core.ndp.start();
-      ipv6Input(core, payload, src);
+      ipv6Input(core, frame.subarray(ETHERNET_HEADER_LEN), src);
       return 'ok';
     default:
       stats.unknownEthertype++;

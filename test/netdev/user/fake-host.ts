@@ -166,6 +166,23 @@ export class FakeHost implements UserHost {
   smbResult: SmbSetup | Error = new Error("could not find 'smbd', please install it");
   nextPort = 50000;
   failListen = false;
+  /** `UserHost.soon`, present only after `batch()`: the stack's end-of-burst work waits in `soonQueue`. */
+  soon?: (fn: () => void) => void;
+  readonly soonQueue: Array<() => void> = [];
+
+  /** Act as a batching host (before `createUserNet`): `soon` work waits for `runSoon()`. */
+  batch(): this {
+    this.soon = (fn) => {
+      this.soonQueue.push(fn);
+    };
+    return this;
+  }
+  /** Run the queued `soon` work (and what it queues); returns how many ran. */
+  runSoon(): number {
+    let n = 0;
+    for (let f = this.soonQueue.shift(); f; f = this.soonQueue.shift(), n++) f();
+    return n;
+  }
 
   tcpConnect(target: HostAddress, handlers: HostStreamHandlers): HostStream {
     this.calls.push(`tcpConnect ${target.address}:${target.port}`);

@@ -248,9 +248,11 @@ export interface Setup {
   guest: Guest;
 }
 
-export async function setup(opts: UserNetOptions = {}, seed = 1): Promise<Setup> {
+/** `batched`: the host has `soon` (see `FakeHost.batch`). */
+export async function setup(opts: UserNetOptions = {}, seed = 1, batched = false): Promise<Setup> {
   const clock = new VirtualClock();
   const host = new FakeHost();
+  if (batched) host.batch();
   const net = await createUserNet(opts, { timers: clock, random: new SeededRandom(seed), host });
   const guest = new Guest(net, clock);
   return { clock, host, net, guest };

@@ -160,12 +160,16 @@ export interface NetsimResult {
   link: FaultLink['stats'];
   net: UserNet;
   closedCleanly: boolean;
+  /** End-of-burst runs of the batching host (0 without `batched`). */
+  bursts: number;
 }
 
-export async function runNetsim(seed: number, bytes: number, faults: FaultOptions, opts: UserNetOptions = {}, maxVirtualNs = 3600e9): Promise<NetsimResult> {
+/** `batched`: the host has `soon` (`FakeHost.batch`), run after each instant of virtual time, as a real event loop would. */
+export async function runNetsim(seed: number, bytes: number, faults: FaultOptions, opts: UserNetOptions = {}, maxVirtualNs = 3600e9, batched = false): Promise<NetsimResult> {
   const clock = new VirtualClock();
   const rng = new SeededRandom(seed);
   const host = new FakeHost();
+  if (batched) host.batch();
   const net = await createUserNet(opts, { timers: clock, random: new SeededRandom(seed ^ 0x5eed), host });
   const link = new FaultLink(clock, rng, faults);
   let conn: GuestTcp | undefined;
@@ -230,10 +234,12 @@ export async function runNetsim(seed: number, bytes: number, faults: FaultOption
   tick.armAfter(0);
 
   let closedCleanly = false;
+  let bursts = 0;
   while (clock.now() < maxVirtualNs) {
     const d = clock.nextDeadline();
     if (d === null) break;
     clock.advanceTo(d);
+    bursts += host.runSoon();
     if (peer) peer.check();
     drainGuest();
     if (peer && peer.received >= bytes && guestReceived >= bytes && conn.tcb.state === 'time-wait' || (peer && peer.received >= bytes && guestReceived >= bytes && conn.tcb.state === 'closed')) {
@@ -251,5 +257,6 @@ export async function runNetsim(seed: number, bytes: number, faults: FaultOption
     link: link.stats,
     net,
     closedCleanly,
+    bursts,
   };
 }

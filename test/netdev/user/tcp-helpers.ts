@@ -14,8 +14,8 @@ export interface Opened extends Setup {
 }
 
 /** A guest TCP connection to 93.184.216.34:80 through the NAT, host side accepted. */
-export async function openConn(opts: UserNetOptions = {}, guestParams: Partial<tcpEngine.TcpParams> = {}, port = 40000): Promise<Opened> {
-  const s = await setup(opts);
+export async function openConn(opts: UserNetOptions = {}, guestParams: Partial<tcpEngine.TcpParams> = {}, port = 40000, batched = false): Promise<Opened> {
+  const s = await setup(opts, 1, batched);
   s.guest.announce();
   s.guest.deferred = true;
   const o = { ...s } as Opened;

@@ -9,6 +9,11 @@
  *
  * As libslirp, a guest SYN is answered only once the host side connected:
  * refused connections get a RST, unreachable ones an ICMP error.
+ *
+ * When the host can run work "soon" (`UserHost.soon`: after the current burst
+ * of frames), guest data is handed to the host stream once per burst, in one
+ * large write, and acknowledged once per burst (`coalesceAcks`); otherwise
+ * every segment's data goes to the host as it arrives.
  */
 import {
   IpProtocol,
@@ -21,7 +26,8 @@ import {
   pseudoHeaderSum,
   summarizeTcpOptions,
 } from '../../../wire/index.js';
-import { setBe16, setBe32 } from '../../../wire/bytes.js';
+import { onesSum32, pseudoSum } from '../sum.js';
+import { be16, be32, setBe16, setBe32 } from '../../../wire/bytes.js';
 import type { Timer } from '../../../time/clock.js';
 import type { Core } from '../core.js';
 import type { IpMeta } from '../ip4.js';
@@ -40,15 +46,17 @@ import {
   TCP_DEFAULT_MSS_V6,
   TCP_FLAG_ACK,
   TCP_FLAG_RST,
+  TCP_FLAG_SYN,
   TcpEvents,
   tcbAccept,
   tcbConnect,
   tcpAbort,
+  tcpBurstEnd,
   tcpClose,
+  tcpInput as tcbInput,
   tcpNextDeadline,
   tcpOnTimer,
   tcpOutput,
-  tcpSegment,
   tcpSend,
   tcpWindowUpdate,
 } from './tcb.js';
@@ -56,7 +64,7 @@ import { dnsTcpStream } from './dns-stream.js';
 
 export type TcpConnKind = 'nat' | 'hostfwd' | 'guestfwd' | 'smb' | 'dns';
 
-/** Largest chunk handed to a host stream at once. */
+/** Largest array allocated for a host stream's `write` (`writeCopy` gets all the buffer holds, in at most two views). */
 const HOST_WRITE_CHUNK = 64 * 1024;
 /** Host bytes accepted past a pause before the connection is reset (a host that ignores pause). */
 const MAX_PENDING_FROM_HOST = 1024 * 1024;
@@ -76,6 +84,8 @@ export interface TcpConn {
   stream: HostStream | null;
   phase: 'connecting' | 'open' | 'closed';
   timer: Timer;
+  /** The deadline `timer` was last armed for (−1: not armed), so an unchanged one costs nothing. */
+  timerAt: number;
   emit: TcpEmitter;
   hostBlocked: boolean;
   hostPaused: boolean;
@@ -86,6 +96,8 @@ export interface TcpConn {
   streamDone: boolean;
   busy: boolean;
   again: boolean;
+  /** A burst end is queued with `UserHost.soon`. */
+  burstQueued: boolean;
 }
 
 export class TcpTable {
@@ -93,10 +105,12 @@ export class TcpTable {
   readonly listeners: HostListener[] = [];
   readonly params4: TcpParams;
   readonly params6: TcpParams;
+  /** The connection of the last guest segment: bulk transfers look it up once. */
+  last: TcpConn | null = null;
 
   constructor(private readonly core: Core) {
     const l = core.cfg.limits;
-    const base = { sndBufSize: l.tcpSendBuffer, rcvBufSize: l.tcpRecvBuffer, windowScaling: true };
+    const base = { sndBufSize: l.tcpSendBuffer, rcvBufSize: l.tcpRecvBuffer, windowScaling: true, coalesceAcks: core.host.soon !== undefined };
     this.params4 = { ...base, mss: core.cfg.mtu - 40, defaultPeerMss: TCP_DEFAULT_MSS_V4 };
     this.params6 = { ...base, mss: core.cfg.mtu - 60, defaultPeerMss: TCP_DEFAULT_MSS_V6 };
   }
@@ -135,6 +149,7 @@ export class TcpTable {
       c.stream?.destroy();
     }
     this.conns.clear();
+    this.last = null;
     for (const l of this.listeners) l.close();
     this.listeners.length = 0;
   }
@@ -158,6 +173,7 @@ function newConn(core: Core, kind: TcpConnKind, guest: Uint8Array, guestPort: nu
     stream: null,
     phase: 'connecting',
     timer: undefined as unknown as Timer,
+    timerAt: -1,
     emit: (t, seg) => emitSegment(core, c, t, seg),
     hostBlocked: false,
     hostPaused: false,
@@ -168,8 +184,12 @@ function newConn(core: Core, kind: TcpConnKind, guest: Uint8Array, guestPort: nu
     streamDone: false,
     busy: false,
     again: false,
+    burstQueued: false,
   };
-  c.timer = core.timers.timer(() => onTimer(core, c), 'user-net tcp');
+  c.timer = core.timers.timer(() => {
+    c.timerAt = -1;
+    onTimer(core, c);
+  }, 'user-net tcp');
   return c;
 }
 
@@ -212,7 +232,7 @@ function emitSegment(core: Core, c: TcpConn, t: Tcb, seg: SegmentOut): void {
       }
     }
     if (seg.len > 0) t.sndBuf.copyOut(seg.bufOffset, seg.len, b, hl);
-    setBe16(b, 16, checksumFinish(onesSum(b, 0, len, pseudoHeaderSum(src, dst, IpProtocol.TCP, len))));
+    setBe16(b, 16, checksumFinish(onesSum32(b, 0, len, pseudoSum(src, dst, IpProtocol.TCP, len))));
   });
   if (seg.flags & TCP_FLAG_RST) core.stats.tcpResetsSent++;
 }
@@ -256,6 +276,52 @@ function parseSegment(p: TcpPacket): SegmentIn {
   return seg;
 }
 
+function sameAddr(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function lookup(table: TcpTable, meta: IpMeta, sport: number, dport: number): TcpConn | undefined {
+  const l = table.last;
+  if (l && l.guestPort === sport && l.remotePort === dport && sameAddr(l.guest, meta.src) && sameAddr(l.remote, meta.dst)) return l;
+  const c = table.conns.get(connKey(meta.src, sport, meta.dst, dport));
+  if (c) table.last = c;
+  return c;
+}
+
+/**
+ * Header prediction (Van Jacobson's TCP fast path, 1988): a segment most
+ * likely belongs to the connection of the one before it and carries an ACK
+ * and data, no SYN or RST. Such a segment is read straight from `buf`,
+ * without the views and objects of the general path, and handled as the
+ * general path would; false when the prediction fails (nothing done: take the
+ * general path). The TCP segment is buf[start..end); the datagram's source and
+ * destination addresses (IP version `family`) lie back to back from `addrAt`.
+ */
+export function tcpInputPredicted(core: Core, buf: Uint8Array, addrAt: number, start: number, end: number, family: 4 | 6): boolean {
+  const c = core.tcp.last;
+  const t = c?.tcb;
+  if (!c || !t || c.phase !== 'open' || c.family !== family) return false;
+  const len = end - start;
+  if (len < 20) return false;
+  const hl = (buf[start + 12]! >>> 4) << 2;
+  if (hl < 20 || hl > len || buf[start + 13]! & (TCP_FLAG_SYN | TCP_FLAG_RST)) return false;
+  if (be16(buf, start) !== c.guestPort || be16(buf, start + 2) !== c.remotePort) return false;
+  const a = c.guest;
+  const r = c.remote;
+  const n = a.length;
+  for (let i = 0; i < n; i++) if (buf[addrAt + i] !== a[i] || buf[addrAt + n + i] !== r[i]) return false;
+  if (onesSum32(buf, start, end, pseudoSum(a, r, IpProtocol.TCP, len)) !== 0xffff) {
+    core.stats.tcpBadChecksum++;
+    return true;
+  }
+  const now = core.timers.now();
+  tcbInput(t, { seq: be32(buf, start + 4), ack: be32(buf, start + 8), flags: buf[start + 13]! & 0x3f, window: be16(buf, start + 14), payload: buf.subarray(start + hl, end) }, now, c.emit);
+  after(core, c, now);
+  return true;
+}
+
 export function tcpInput(core: Core, meta: IpMeta, l4: Uint8Array): void {
   const { stats } = core;
   const p = TcpPacket.checked(l4);
@@ -263,12 +329,11 @@ export function tcpInput(core: Core, meta: IpMeta, l4: Uint8Array): void {
     stats.tcpMalformed++;
     return;
   }
-  if (!p.verifyChecksum(meta.src, meta.dst)) {
+  if (onesSum32(l4, 0, l4.length, pseudoSum(meta.src, meta.dst, IpProtocol.TCP, l4.length)) !== 0xffff) {
     stats.tcpBadChecksum++;
     return;
   }
-  const key = connKey(meta.src, p.srcPort, meta.dst, p.dstPort);
-  let c = core.tcp.conns.get(key);
+  let c = lookup(core.tcp, meta, p.srcPort, p.dstPort);
   if (c && c.tcb?.state === 'time-wait' && p.syn && !p.ackFlag && !p.rst) {
     // A new connection reusing the tuple (RFC 6191's TIME-WAIT assassination by SYN, as BSD and Linux allow).
     remove(core, c);
@@ -282,9 +347,10 @@ export function tcpInput(core: Core, meta: IpMeta, l4: Uint8Array): void {
       }
       return;
     }
-    const seg = parseSegment(p);
-    tcpSegment(c.tcb, seg, core.timers.now(), c.emit);
-    after(core, c);
+    // Input only: `after` sends what is due once the data went on to the host.
+    const now = core.timers.now();
+    tcbInput(c.tcb, parseSegment(p), now, c.emit);
+    after(core, c, now);
     return;
   }
   if (p.rst) return;
@@ -475,8 +541,15 @@ function pumpToHost(core: Core, c: TcpConn): void {
       abort(core, c);
       return;
     }
-    const chunk = t.rcvBuf.read(HOST_WRITE_CHUNK);
-    if (!c.stream.write(chunk)) c.hostBlocked = true;
+    const s = c.stream;
+    let more: boolean;
+    if (s.writeCopy) {
+      // The host copies into buffers it recycles: no allocation per chunk here.
+      const view = t.rcvBuf.contiguous(t.rcvBuf.length);
+      more = s.writeCopy(view);
+      t.rcvBuf.consume(view.length);
+    } else more = s.write(t.rcvBuf.read(HOST_WRITE_CHUNK));
+    if (!more) c.hostBlocked = true;
   }
   if (t.peerFin && t.rcvBuf.length === 0 && !c.endSent && c.stream && !c.streamDone) {
     c.endSent = true;
@@ -494,17 +567,38 @@ function abort(core: Core, c: TcpConn): void {
 function remove(core: Core, c: TcpConn): void {
   c.phase = 'closed';
   c.timer.cancel();
+  if (core.tcp.last === c) core.tcp.last = null;
   if (core.tcp.conns.get(c.key) === c) core.tcp.conns.delete(c.key);
+}
+
+/** Guest data waits for the end of the burst: one write to the host and one ACK for all of it. */
+function queueBurstEnd(core: Core, c: TcpConn): void {
+  const soon = core.host.soon;
+  if (!soon) {
+    pumpToHost(core, c);
+    return;
+  }
+  if (c.burstQueued) return;
+  c.burstQueued = true;
+  soon(() => {
+    c.burstQueued = false;
+    const t = c.tcb;
+    if (!t || c.phase !== 'open' || core.closed) return;
+    pumpToHost(core, c);
+    tcpBurstEnd(t);
+    after(core, c);
+  });
 }
 
 function onTimer(core: Core, c: TcpConn): void {
   if (c.phase !== 'open' || !c.tcb || core.closed) return;
-  tcpOnTimer(c.tcb, core.timers.now(), c.emit);
-  after(core, c);
+  const now = core.timers.now();
+  tcpOnTimer(c.tcb, now, c.emit);
+  after(core, c, now);
 }
 
 /** React to what the engine reported, send what is due, re-arm the timer. Re-entry safe. */
-function after(core: Core, c: TcpConn): void {
+function after(core: Core, c: TcpConn, now = core.timers.now()): void {
   if (c.busy) {
     c.again = true;
     return;
@@ -532,23 +626,30 @@ function after(core: Core, c: TcpConn): void {
         return;
       }
       if (ev & TcpEvents.CLOSED) {
-        // Both directions finished; the host stream closes itself once it flushed.
-        if (!c.endSent && !c.streamDone) c.stream?.end();
+        // Both directions finished; the host stream closes itself once it flushed. Guest data
+        // still waiting (a burst not yet handed over, a host that was full) goes first.
+        if (!c.endSent && !c.streamDone && c.stream) {
+          while (t.rcvBuf.length > 0) c.stream.write(t.rcvBuf.read(HOST_WRITE_CHUNK));
+          c.stream.end();
+        }
         remove(core, c);
         return;
       }
       if (ev & TcpEvents.ESTABLISHED && c.kind === 'hostfwd') pumpFromHost(c);
-      if (ev & (TcpEvents.READABLE | TcpEvents.PEER_FIN)) pumpToHost(core, c);
+      if (ev & (TcpEvents.READABLE | TcpEvents.PEER_FIN)) queueBurstEnd(core, c);
       if (ev & TcpEvents.SEND_SPACE) pumpFromHost(c);
       if (c.phase !== 'open') return;
-      tcpOutput(t, core.timers.now(), c.emit);
+      tcpOutput(t, now, c.emit);
       if (t.events === 0 && !c.again) break;
     }
     const t = c.tcb;
     if (t && c.phase === 'open') {
       const d = tcpNextDeadline(t);
-      if (d < 0) c.timer.cancel();
-      else if (c.timer.deadline !== d) c.timer.arm(d);
+      if (d !== c.timerAt) {
+        if (d < 0) c.timer.cancel();
+        else c.timer.arm(d);
+        c.timerAt = d;
+      }
     }
   } finally {
     c.busy = false;

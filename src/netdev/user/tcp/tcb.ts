@@ -10,8 +10,10 @@
  * zero-window probing (persist timer), RTO per RFC 6298 with Karn's rule
  * and exponential backoff, slow start / congestion avoidance / fast
  * retransmit and NewReno fast recovery (RFC 5681, RFC 6582), delayed ACKs
- * (RFC 1122 §4.2.3.2), receiver SWS avoidance, out-of-order queueing,
- * FIN/half-close, RST with RFC 5961 challenge ACKs, TIME-WAIT.
+ * (RFC 1122 §4.2.3.2; optionally one ACK per burst of input, see
+ * `coalesceAcks`), receiver SWS avoidance, out-of-order queueing,
+ * FIN/half-close, RST with RFC 5961 challenge ACKs, TIME-WAIT, and segments
+ * larger than the MSS on output for a link that segments them (`gsoMaxSize`).
  * No SACK and no timestamps: options other than MSS and window scale are ignored.
  */
 import { ByteRing } from '../ring.js';
@@ -71,6 +73,20 @@ export interface TcpParams {
   rcvBufSize: number;
   /** Offer / accept window scaling. */
   windowScaling: boolean;
+  /**
+   * Acknowledge in-order data once per burst: the owner calls `tcpBurstEnd`
+   * after the segments it hands over together (a NIC's TX batch, one turn of
+   * the event loop), instead of an ACK for every second full-sized segment.
+   * Receive offload (LRO/GRO) does the same; out-of-order data, holes filled,
+   * window updates and duplicates are still acknowledged at once (RFC 5681 §4.2).
+   */
+  coalesceAcks?: boolean;
+  /**
+   * Send segments of up to this many bytes of payload (a multiple of the MSS)
+   * to a link that cuts them into MSS-sized ones: TCP segmentation offload as
+   * a guest with a TSO-capable NIC does. Congestion control still counts in MSS.
+   */
+  gsoMaxSize?: number;
 }
 
 interface OooSegment {
@@ -131,6 +147,7 @@ export interface Tcb {
   ackAt: number;
   timeWaitAt: number;
   ackNow: boolean;
+  /** Full-sized segments' worth of in-order data received since our last ACK. */
   unackedSegments: number;
   events: number;
 }
@@ -314,16 +331,19 @@ function windowField(t: Tcb, syn: boolean): number {
     t.rcvAdv = seqMax(t.rcvAdv, seqAdd(t.rcvNxt, w));
     return w;
   }
-  const field = Math.min(0xffff, Math.floor(free / 2 ** t.rcvShift));
-  const edge = seqAdd(t.rcvNxt, field * 2 ** t.rcvShift);
+  // Shifts of at most 14 (RFC 7323 §2.3) keep 0xffff << shift within 31 bits.
+  const field = Math.min(0xffff, free >>> t.rcvShift);
+  const edge = seqAdd(t.rcvNxt, field << t.rcvShift);
   if (seqGt(edge, t.rcvAdv)) t.rcvAdv = edge;
   return field;
 }
 
 /** The earliest pending deadline (ns), or −1. */
 export function tcpNextDeadline(t: Tcb): number {
-  let d = -1;
-  for (const x of [t.rtoAt, t.persistAt, t.ackAt, t.timeWaitAt]) if (x >= 0 && (d < 0 || x < d)) d = x;
+  let d = t.rtoAt;
+  if (t.persistAt >= 0 && (d < 0 || t.persistAt < d)) d = t.persistAt;
+  if (t.ackAt >= 0 && (d < 0 || t.ackAt < d)) d = t.ackAt;
+  if (t.timeWaitAt >= 0 && (d < 0 || t.timeWaitAt < d)) d = t.timeWaitAt;
   return d;
 }
 
@@ -336,7 +356,8 @@ function updateRtt(t: Tcb, sample: number): void {
     t.rttvar = 0.75 * t.rttvar + 0.25 * Math.abs(t.srtt - r);
     t.srtt = 0.875 * t.srtt + 0.125 * r;
   }
-  t.rto = Math.min(TCP_MAX_RTO_NS, Math.max(TCP_MIN_RTO_NS, t.srtt + Math.max(1 * MS, 4 * t.rttvar)));
+  // Whole nanoseconds: deadlines derived from it must match clocks that count in whole units.
+  t.rto = Math.round(Math.min(TCP_MAX_RTO_NS, Math.max(TCP_MIN_RTO_NS, t.srtt + Math.max(1 * MS, 4 * t.rttvar))));
 }
 
 function dataEnd(t: Tcb): number {
@@ -445,7 +466,7 @@ export function tcpInput(t: Tcb, seg: SegmentIn, now: number, emit: TcpEmitter):
     if (seqLt(t.sndUna, seg.ack) && seqLe(seg.ack, t.sndMax)) {
       transition(t, 'rcv-ack-of-syn');
       t.events |= TcpEvents.ESTABLISHED;
-      t.sndWnd = seg.window * 2 ** t.sndShift;
+      t.sndWnd = seg.window << t.sndShift;
       t.sndWl1 = seg.seq;
       t.sndWl2 = seg.ack;
       if (t.finQueued) transition(t, 'close');
@@ -479,7 +500,7 @@ function processAck(t: Tcb, seg: SegmentIn, now: number, emit: TcpEmitter): bool
     return false;
   }
   const finSent = t.finQueued && seqGt(t.sndMax, dataEnd(t));
-  const newWindow = seg.window * 2 ** t.sndShift;
+  const newWindow = seg.window << t.sndShift;
   if (seqLe(ack, t.sndUna)) {
     // RFC 5681 §2 duplicate ACK: no data, same window, data outstanding.
     if (ack === t.sndUna && seg.payload.length === 0 && (seg.flags & TCP_FLAG_FIN) === 0 && newWindow === t.sndWnd && seqGt(t.sndMax, t.sndUna)) {
@@ -615,9 +636,11 @@ function receiveData(t: Tcb, seq: number, payload: Uint8Array, now: number): voi
     if (t.oooFin >= 0 && t.oooFin === t.rcvNxt) applyFin(t, now);
     if (hadOoo) t.ackNow = true;
     else {
-      // Delayed ACK: every second full segment at once, else within 40 ms.
-      t.unackedSegments++;
-      if (t.unackedSegments >= 2) t.ackNow = true;
+      // Delayed ACK: every second full-sized segment's worth at once (a TSO-sized one counts
+      // as the segments it carries), else within 40 ms; with `coalesceAcks`, at the burst's end.
+      const mss = t.params.mss;
+      t.unackedSegments += data.length > mss ? Math.floor(data.length / mss) : 1;
+      if (t.unackedSegments >= 2 && !t.params.coalesceAcks) t.ackNow = true;
       else if (t.ackAt < 0) t.ackAt = now + TCP_DELAYED_ACK_NS;
     }
   } else {
@@ -741,11 +764,13 @@ export function tcpOutput(t: Tcb, now: number, emit: TcpEmitter): void {
       break;
   }
   const end = dataEnd(t);
+  const gso = t.params.gsoMaxSize ?? 0;
+  const maxSeg = gso > t.sndMss ? gso - (gso % t.sndMss) : t.sndMss;
   for (;;) {
     const fl = flight(t);
     const wnd = Math.min(t.sndWnd, t.cwnd);
     const unsent = seqDiff(end, t.sndNxt);
-    const len = Math.max(0, Math.min(t.sndMss, unsent, wnd - fl));
+    const len = Math.max(0, Math.min(maxSeg, unsent, wnd - fl));
     const fin = t.finQueued && unsent >= 0 && len === unsent && (t.state === 'fin-wait-1' || t.state === 'closing' || t.state === 'last-ack');
     if (len === 0 && !fin) break;
     // Sender SWS avoidance: a short segment only when it is all we have or nothing is in flight.
@@ -777,6 +802,15 @@ export function tcpOutput(t: Tcb, now: number, emit: TcpEmitter): void {
     t.rtoAt = -1;
   }
   if (t.ackNow) sendAck(t, emit);
+}
+
+/**
+ * The owner finished handing over a burst of input (`coalesceAcks`): acknowledge it now
+ * when it carried two or more full-sized segments' worth; a lone small segment keeps its
+ * delayed ACK (RFC 1122 §4.2.3.2). The ACK goes out on the next `tcpOutput`.
+ */
+export function tcpBurstEnd(t: Tcb): void {
+  if (t.unackedSegments >= 2 && isSynchronized(t.state)) t.ackNow = true;
 }
 
 /** A bare ACK at SND.NXT (RFC 9293 §3.10.7.4). */
