@@ -7,7 +7,9 @@
 //     event-loop turn), counted from the guest's /proc/net/dev; drops = offered
 //     minus counted;
 //   - TCP: bulk through `-netdev user` (nicemu's user-mode stack; on v86's NICs
-//     through connectV86Network) to a host socket on 127.0.0.1, both ways.
+//     through connectV86Network) to and from a host socket on 127.0.0.1: the
+//     host fetches from busybox httpd in the guest (hostfwd), and the guest's
+//     wget fetches from an HTTP server on the host.
 // Each figure: min/median/max of --runs runs, after a short warm-up pass of every test
 // (v86 compiles hot guest code as it goes). Writes bench/results/guest.json
 // and bench/results/guest.md. The emulator is CPU-bound: load on the machine
@@ -162,7 +164,7 @@ async function bootNic(manifest, key) {
         nic = await attachToV86(emu, { device: spec.device, netdev: { client: port.client }, v86Version: manifest.v86Version });
         clock = nic.clock;
       }
-      const ub = await backends.user(parseNetdevOrThrow('user,id=net0'), 'net0', { clock, random: new CryptoRandom() });
+      const ub = await backends.user(parseNetdevOrThrow('user,id=net0,hostfwd=tcp:127.0.0.1:0-:8080'), 'net0', { clock, random: new CryptoRandom() });
       NetClient.connect(port.userSide, ub.client);
     },
   });
@@ -172,6 +174,9 @@ async function bootNic(manifest, key) {
   if (!lease) throw new Error(`${spec.title}: no DHCP lease: ${JSON.stringify({ port: port.client.stats, user: port.userSide.stats, nic: nic?.stats().net })}\n${guest.console.text().split('\n').slice(-20).join('\n')}`);
   const mac = /mac=([0-9a-f:]+)/.exec(guest.console.find(/^NICEMU-LINK /)?.text ?? '')?.[1];
   const iface = (await guest.console.run('cat /tmp/iface')).output[0];
+  // The file tcpTx fetches from the guest's httpd (24 MiB in the RAM-backed root of a 128 MiB guest).
+  const served = await guest.console.run('mkdir -p /www && dd if=/dev/zero of=/www/big bs=1048576 count=24 2>/dev/null && httpd -p 8080 -h /www && ls -l /www/big', 120_000);
+  if (served.code !== 0) throw new Error(`${spec.title}: httpd in the guest: ${served.output.join(' ')}`);
   return { guest, port, user, nic, network, mac, iface, spec };
 }
 
@@ -217,12 +222,18 @@ async function injectRx(g, size) {
   const backpressure = !g.spec.v86;
   const BATCH = 64;
   let offered = 0;
+  let stops = 0;
+  let turns = 0;
   const t0 = performance.now();
   await new Promise((resolve) => {
     const tick = () => {
       if (performance.now() - t0 >= windowSecs * 1000) return resolve();
+      turns++;
       for (let i = 0; i < BATCH; i++) {
-        if (backpressure && !g.port.client.peerCanReceive()) break;
+        if (backpressure && !g.port.client.peerCanReceive()) {
+          stops++;
+          break;
+        }
         g.port.client.send(frame);
         offered++;
       }
@@ -236,30 +247,38 @@ async function injectRx(g, size) {
   g.port.mode = 'user';
   const got = after.rxPackets - before.rxPackets;
   const fps = (got * 1000) / ms;
-  return { fps, mbit: (fps * size * 8) / 1e6, frames: got, offered, drops: Math.max(0, offered - got), guestDrops: after.rxDrop - before.rxDrop + (after.rxFifo - before.rxFifo) };
+  return { fps, mbit: (fps * size * 8) / 1e6, frames: got, offered, drops: Math.max(0, offered - got), guestDrops: after.rxDrop - before.rxDrop + (after.rxFifo - before.rxFifo), turns, ringFullTurns: stops };
 }
 
-/** Guest → host: nc to a sink on 127.0.0.1 through the user stack's NAT; the host closes after `windowSecs` of data. */
+/**
+ * Guest → host: the host fetches a file from busybox httpd in the guest through
+ * hostfwd (httpd sends with sendfile, so the guest's sender is its kernel, not a
+ * shell pipe); counted from the first byte for `windowSecs`.
+ */
 async function tcpTx(g) {
+  const port = g.user.hostfwd[0].port;
   let bytes = 0;
   let first = 0;
   let last = 0;
-  const server = net.createServer((sock) => {
-    sock.on('data', (d) => {
-      const t = performance.now();
-      if (bytes === 0) {
-        first = t;
-        setTimeout(() => sock.destroy(), windowSecs * 1000);
-      }
-      bytes += d.length;
-      last = t;
+  await new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/big', agent: false }, (res) => {
+      res.on('data', (d) => {
+        const t = performance.now();
+        if (bytes === 0) {
+          first = t;
+          setTimeout(() => {
+            req.destroy();
+            resolve();
+          }, windowSecs * 1000);
+        }
+        bytes += d.length;
+        last = t;
+      });
+      res.on('end', resolve);
+      res.on('error', () => {});
     });
-    sock.on('error', () => {});
+    req.on('error', (e) => (bytes > 0 ? resolve() : reject(e)));
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const port = server.address().port;
-  await g.guest.console.run(`dd if=/dev/zero bs=65536 count=100000 2>/dev/null | nc 10.0.2.2 ${port} 2>/dev/null; true`, (windowSecs + 60) * 1000);
-  server.close();
   const secs = (last - first) / 1000;
   return { mbyte: secs > 0 ? bytes / 1e6 / secs : 0, bytes };
 }
