@@ -14,7 +14,7 @@ import { brokenDependency, featureWord, fromWords, hasFeature, LEGACY_ONLY_FEATU
 import type { VirtioDeviceModel } from './device.js';
 import { Pop, type Chain, type RingError } from './queue/chain.js';
 import { PACKED_ALIGN, PACKED_MAX_SIZE } from './queue/packed.js';
-import { hasAvailable, newRing, pop, publish, push, rewind, mark, setNotify, shouldNotify, type Ring, type RingMark } from './queue/ring.js';
+import { hasAvailable, hasUnpublished, newRing, pop, publish, push, rewind, mark, setNotify, shouldNotify, type Ring, type RingMark } from './queue/ring.js';
 import { SPLIT_ALIGN } from './queue/split.js';
 import { phaseOf, STATUS, statusWrite, type DevicePhase } from './status.js';
 import type { CoreSaved, QueueSaved } from './state.js';
@@ -413,13 +413,27 @@ export class VirtioCore {
     }
   }
 
-  /** Publish pushed used elements and send a used buffer notification unless suppressed. */
+  /**
+   * Publish pushed used elements and send a used buffer notification unless
+   * suppressed. A used ring that cannot be written (split rings write their
+   * elements here, not at `push`) is a ring error, as at `push`.
+   */
   publish(index: number): void {
     const q = this.queues[index];
     const r = q?.ring;
     if (!q || !r) return;
-    publish(this.mem, r);
+    if (!publish(this.mem, r)) {
+      this.counters.ringErrors++;
+      this.fail(r.error ?? 'used ring unwritable');
+      return;
+    }
     if (shouldNotify(this.mem, r, this.ringFeatures)) this.notifyQueue(q);
+  }
+
+  /** Used elements were pushed on this queue and not yet published. */
+  hasUnpublished(index: number): boolean {
+    const r = this.queues[index]?.ring;
+    return !!r && hasUnpublished(r);
   }
 
   hasAvailable(index: number): boolean {
@@ -437,6 +451,14 @@ export class VirtioCore {
   mark(index: number): RingMark | undefined {
     const r = this.queues[index]?.ring;
     return r ? mark(r, this.markScratch) : undefined;
+  }
+
+  /** `mark` into the caller's `out`; false when the queue has no ring. */
+  markInto(index: number, out: RingMark): boolean {
+    const r = this.queues[index]?.ring;
+    if (!r) return false;
+    mark(r, out);
+    return true;
   }
 
   rewind(index: number, m: RingMark): void {
@@ -564,6 +586,8 @@ export class VirtioCore {
       if (q.size > slot.maxSize) return `queues[${i}].size: ${q.size} above ${slot.maxSize}`;
       if (q.size === 0) return `queues[${i}].size: 0 with a ring`;
       const packed = r.kind === 'packed';
+      // §2.7: a split ring's size is a power of 2 (enableQueue refuses anything else).
+      if (!packed && !isPow2(q.size)) return `queues[${i}].size: ${q.size} is not a power of 2 for a split ring`;
       const desc = addr64(q.descLo, q.descHi);
       const driver = addr64(q.driverLo, q.driverHi);
       const device = addr64(q.deviceLo, q.deviceHi);
@@ -574,7 +598,10 @@ export class VirtioCore {
       if (packed && (r.nextAvail >= q.size || r.nextUsed >= q.size || r.signalledUsed >= q.size)) return `queues[${i}].ring: packed index past the ring`;
       const ring = newRing(r.kind, q.size, desc, driver, device);
       ring.nextAvail = r.nextAvail;
-      if (ring.kind === 'split') ring.shadowAvail = r.nextAvail;
+      if (ring.kind === 'split') {
+        ring.shadowAvail = r.nextAvail;
+        ring.publishedUsed = r.nextUsed;
+      }
       ring.nextUsed = r.nextUsed;
       ring.signalledUsed = r.signalledUsed;
       ring.signalledValid = r.signalledValid;

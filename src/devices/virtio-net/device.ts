@@ -13,6 +13,7 @@ import { NetClient, type ReceiveResult } from '../../hub/client.js';
 import type { BarHandler, DeviceContext } from '../../machine/device.js';
 import type { PciFunction } from '../../pci/index.js';
 import { formatRestoreError, restore, save, type SavedState } from '../../state/index.js';
+import { asBurst, beginBurst, endBurst } from '../../virtio/burst.js';
 import type { VirtioCore } from '../../virtio/core.js';
 import type { VirtioDeviceModel } from '../../virtio/device.js';
 import { hasFeature, VIRTIO_F } from '../../virtio/features.js';
@@ -26,7 +27,7 @@ import { GUEST_OFFLOAD_BITS, NET_FEATURE_DEPENDENCIES, NET_LEGACY_ONLY, offeredF
 import { filterAccepts, newRxFilter, resetRxFilter, type RxFilter } from './filter.js';
 import { VNET_HDR_LEN, VNET_HDR_LEN_LEGACY } from './hdr.js';
 import { CTRL_QUEUE_SIZE, finalVectors, resolveOptions, type VirtioNetOptions } from './options.js';
-import { newRxState, receiveInto, type RxHost, type RxState } from './rx.js';
+import { newRxState, publishDeferred, receiveInto, type RxHost, type RxState } from './rx.js';
 import { VIRTIO_NET_STATE, type VirtioNetSaved } from './state.js';
 import { flowInfo, newRssConfig, rssPair, symmetricFlowHash, RSS_MAX_INDIRECTION_TABLE_LENGTH, RSS_MAX_KEY_SIZE, SUPPORTED_HASH_TYPES, type FlowInfo, type RssConfig } from './steer.js';
 import { newTxState, processTx, type TxHost, type TxState } from './tx.js';
@@ -96,7 +97,7 @@ export class VirtioNet implements NicDevice, VirtioDeviceModel, TxHost, RxHost, 
     this.permanentMac = props.mac.slice();
     this.currentMac = props.mac.slice();
     this.tx = newTxState(ctx.random.nextU32());
-    this.rx = newRxState(Math.max(options.rxQueueSize, options.txQueueSize));
+    this.rx = newRxState(Math.max(options.rxQueueSize, options.txQueueSize), sizes.length);
     this.net = new NetClient(
       props.name,
       {
@@ -119,7 +120,19 @@ export class VirtioNet implements NicDevice, VirtioDeviceModel, TxHost, RxHost, 
           this.net.enterIo();
           return true;
         },
-        exit: () => this.net.exitIo(),
+        // Frames that waited for this access are delivered now, as one burst (one publish).
+        exit: () => {
+          if (this.net.incoming.length === 0) {
+            this.net.exitIo();
+            return;
+          }
+          beginBurst();
+          try {
+            this.net.exitIo();
+          } finally {
+            endBurst();
+          }
+        },
       },
     );
     this.pci = this.transport.pci;
@@ -191,8 +204,10 @@ export class VirtioNet implements NicDevice, VirtioDeviceModel, TxHost, RxHost, 
 
   queueNotify(index: number): void {
     if (index === this.ctrlQueue) this.processCtrl(index);
-    else if (index & 1) this.withDma(() => processTx(this, index));
-    else if (!this.net.inIo) this.net.flushQueue();
+    // A transmit queue is drained as one burst: receivers reached through the
+    // network publish their used rings once at its end (src/virtio/burst.ts).
+    else if (index & 1) this.withDma(() => asBurst(() => processTx(this, index)));
+    else if (!this.net.inIo) asBurst(() => this.net.flushQueue());
     // (inside a register access the queue is flushed when the access ends)
   }
 
@@ -218,6 +233,11 @@ export class VirtioNet implements NicDevice, VirtioDeviceModel, TxHost, RxHost, 
   }
 
   // ------------------------------------------------------------------ TX / RX hosts
+
+  /** A burst in which frames were received ended (BurstListener). */
+  burstEnded(): void {
+    publishDeferred(this);
+  }
 
   private has(f: number): boolean {
     return hasFeature(this.negotiated, f);
@@ -273,7 +293,7 @@ export class VirtioNet implements NicDevice, VirtioDeviceModel, TxHost, RxHost, 
       this.stats.rxFiltered++;
       return 'drop';
     }
-    let q = this.rxQueueFor(frame);
+    let q = this.currentPairs <= 1 && !this.rssEnabled ? 0 : this.rxQueueFor(frame);
     // A queue being reset or not set up: fall back to the first (§5.1.6.5.5 re-select).
     if (q !== 0 && !this.core.ready(q)) q = 0;
     if (q === 0 && !this.core.ready(0)) return 'busy';

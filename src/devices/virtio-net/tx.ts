@@ -12,7 +12,7 @@ import { completeChecksum, forEachTcpSegment, segmentUdp } from '../../wire/offl
 import { isWireError } from '../../wire/error.js';
 import { walkIpv6Extensions } from '../../wire/ipv6.js';
 import type { NetCounters } from './counters.js';
-import { newHdr, parseHdr, VNET_HDR_F_NEEDS_CSUM, VNET_HDR_GSO, VNET_HDR_LEN, type VnetHdr } from './hdr.js';
+import { HDR, newHdr, parseHdr, VNET_HDR_F_NEEDS_CSUM, VNET_HDR_GSO, VNET_HDR_LEN, type VnetHdr } from './hdr.js';
 
 /** Largest frame after the header: 64 KiB of IP plus link headers (§5.1.6.3: 65589 bytes, VLAN tag added). */
 export const MAX_TX_FRAME = 65589 + 4;
@@ -111,10 +111,12 @@ function transmitChain(h: TxHost, chain: Chain, pair: number): void {
   const whole = view(t.wholeViews, t.buf, 0, hl + len);
   if (chain.read(core.mem, 0, whole) !== whole.length) return;
   const frame = view(hl === VNET_HDR_LEN ? t.frameViews12 : t.frameViews10, t.buf, hl, len);
-  const hdr = parseHdr(t.buf, t.hdr);
-  const gso = hdr.gsoType & ~VNET_HDR_GSO.ECN;
+  // The common header (no offload asked) is all zeros: the other fields are parsed only when needed.
+  const flags = t.buf[HDR.FLAGS]!;
+  const gso = t.buf[HDR.GSO_TYPE]! & ~VNET_HDR_GSO.ECN;
   if (gso === VNET_HDR_GSO.NONE) {
-    if (hdr.flags & VNET_HDR_F_NEEDS_CSUM) {
+    if (flags & VNET_HDR_F_NEEDS_CSUM) {
+      const hdr = parseHdr(t.buf, t.hdr);
       if (completeChecksum(frame, hdr.csumStart, hdr.csumOffset)) s.txChecksumsCompleted++;
       else s.txChecksumErrors++;
     }
@@ -123,7 +125,7 @@ function transmitChain(h: TxHost, chain: Chain, pair: number): void {
     h.transmit(frame, pair);
     return;
   }
-  segment(h, frame, hdr, gso, pair);
+  segment(h, frame, parseHdr(t.buf, t.hdr), gso, pair);
 }
 
 /** Offset of the IP header after up to two VLAN tags, and the ethertype there; -1 when not IP. */

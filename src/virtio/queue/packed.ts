@@ -55,6 +55,20 @@ export interface PackedRing {
   pendingSlot: number;
   pendingFlags: number;
   error: RingError | undefined;
+  /**
+   * A copy of guest descriptors, not ring state: a run of descriptors read
+   * in one go and seen available, positions [winFrom, winTo) of the lap whose
+   * wrap counter is `winWrap`. An available descriptor does not change until
+   * the device uses it (the device may read it at once, §2.8.21.1), so pops
+   * inside the run need no further read. `winWant`: descriptors to read at
+   * the next refill (grows while runs are consumed whole, shrinks to what
+   * the driver makes available at a time).
+   */
+  win: DataView | undefined;
+  winFrom: number;
+  winTo: number;
+  winWrap: boolean;
+  winWant: number;
 }
 
 export function packedAreaSizes(size: number): { desc: number; driver: number; device: number } {
@@ -79,17 +93,66 @@ export function newPackedRing(size: number, desc: number, driver: number, device
     pendingSlot: -1,
     pendingFlags: 0,
     error: undefined,
+    win: undefined,
+    winFrom: 0,
+    winTo: 0,
+    winWrap: true,
+    winWant: 1,
   };
 }
 
 const scratch = new Uint8Array(DESC_SIZE);
+const scratchView = new DataView(scratch.buffer);
 const entry = new Uint8Array(DESC_SIZE);
+/** Most descriptors read ahead at once (1 KiB). */
+const WIN_MAX = 64;
+/** len and id of a used descriptor, written together. */
+const usedLenId = new Uint8Array(6);
 
 function isAvail(flags: number, wrap: boolean): boolean {
   return ((flags & VIRTQ_DESC_F_AVAIL) !== 0) === wrap && ((flags & VIRTQ_DESC_F_USED) !== 0) !== wrap;
 }
 
+/** Position `pos` of the current lap (wrap counter `wrap`) is in the read-ahead run. */
+function inWindow(r: PackedRing, pos: number, wrap: boolean): boolean {
+  return pos >= r.winFrom && pos < r.winTo && wrap === r.winWrap;
+}
+
+/**
+ * Read up to `winWant` descriptors from `nextAvail` (not past the ring's
+ * end) and keep the available run at its start. Returns the run's length,
+ * or -1 when the ring cannot be read.
+ */
+function refill(mem: GuestMemory, r: PackedRing): number {
+  const p = r.nextAvail;
+  const wrap = r.availWrap;
+  const n = Math.min(r.winWant, r.size - p);
+  let w = r.win;
+  if (w === undefined) {
+    w = new DataView(new ArrayBuffer(DESC_SIZE * r.size));
+    r.win = w;
+  }
+  r.winTo = r.winFrom;
+  const at = r.desc + DESC_SIZE * p;
+  if (n === 1) {
+    // One descriptor: through the fixed scratch (no view to make).
+    if (mem.read(at, scratch) !== undefined) return -1;
+    for (let k = 0; k < DESC_SIZE; k++) w.setUint8(DESC_SIZE * p + k, scratch[k]!);
+  } else if (mem.read(at, new Uint8Array(w.buffer, DESC_SIZE * p, DESC_SIZE * n)) !== undefined) {
+    return -1;
+  }
+  let m = 0;
+  while (m < n && isAvail(w.getUint16(DESC_SIZE * (p + m) + 14, true), wrap)) m++;
+  r.winFrom = p;
+  r.winTo = p + m;
+  r.winWrap = wrap;
+  if (m === n) r.winWant = Math.min(2 * r.winWant, WIN_MAX);
+  else if (m > 0) r.winWant = m;
+  return m;
+}
+
 export function packedHasAvailable(mem: GuestMemory, r: PackedRing): boolean {
+  if (inWindow(r, r.nextAvail, r.availWrap)) return true;
   const flags = mem.readU16(r.desc + DESC_SIZE * r.nextAvail + 14);
   return typeof flags === 'number' && isAvail(flags, r.availWrap);
 }
@@ -106,10 +169,34 @@ function fail(r: PackedRing, e: RingError): Pop {
  * available or runs past the ring is a ring error and consumes nothing.
  */
 export function packedPop(mem: GuestMemory, r: PackedRing, f: RingFeatures, chain: Chain): Pop {
-  const first = mem.readU16(r.desc + DESC_SIZE * r.nextAvail + 14);
-  if (typeof first !== 'number') return fail(r, { kind: 'ring-unreadable', addr: r.desc + DESC_SIZE * r.nextAvail });
-  if (!isAvail(first, r.availWrap)) return Pop.Empty;
+  // The first descriptor from the read-ahead run, or a new run read from there.
+  if (!inWindow(r, r.nextAvail, r.availWrap)) {
+    const m = refill(mem, r);
+    if (m < 0) return fail(r, { kind: 'ring-unreadable', addr: r.desc + DESC_SIZE * r.nextAvail });
+    if (m === 0) return Pop.Empty;
+  }
   if (r.inFlight >= r.size) return fail(r, { kind: 'too-many-in-flight', size: r.size });
+  const w = r.win!;
+  const o0 = DESC_SIZE * r.nextAvail;
+  const flags0 = w.getUint16(o0 + 14, true);
+  if ((flags0 & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT)) === 0) {
+    // The common buffer, one descriptor: the loop below, unrolled.
+    const id0 = w.getUint16(o0 + 12, true);
+    if (id0 >= r.size) return fail(r, { kind: 'buffer-id-out-of-range', id: id0, size: r.size });
+    chain.clear(id0);
+    // >= 2^53 for any high word a RAM address cannot have: contains() then fails.
+    const e = chain.add(mem, w.getUint32(o0 + 4, true) * 0x1_0000_0000 + w.getUint32(o0, true), w.getUint32(o0 + 8, true), (flags0 & VIRTQ_DESC_F_WRITE) !== 0);
+    if (++r.nextAvail === r.size) {
+      r.nextAvail = 0;
+      r.availWrap = !r.availWrap;
+    }
+    r.inFlight++;
+    if (e) {
+      chain.error = e;
+      return Pop.BadChain;
+    }
+    return Pop.Ok;
+  }
   chain.clear(0);
   let pos = r.nextAvail;
   let wrap = r.availWrap;
@@ -118,14 +205,24 @@ export function packedPop(mem: GuestMemory, r: PackedRing, f: RingFeatures, chai
   let err: ChainError | undefined;
   for (;;) {
     if (++slots > r.size) return fail(r, { kind: 'packed-list-broken', at: pos });
-    const at = r.desc + DESC_SIZE * pos;
-    if (mem.read(at, scratch) !== undefined) return fail(r, { kind: 'ring-unreadable', addr: at });
-    const flags = descU16(scratch, 14);
-    // Every descriptor of a list is made available with the same wrap value (§2.8.6).
-    if (slots > 1 && !isAvail(flags, wrap)) return fail(r, { kind: 'packed-list-broken', at: pos });
-    const addr = descAddr(scratch, 0);
-    const len = descLen(scratch, 0);
-    id = descU16(scratch, 12);
+    let d: DataView;
+    let o: number;
+    if (inWindow(r, pos, wrap)) {
+      d = r.win!;
+      o = DESC_SIZE * pos;
+    } else {
+      const at = r.desc + DESC_SIZE * pos;
+      if (mem.read(at, scratch) !== undefined) return fail(r, { kind: 'ring-unreadable', addr: at });
+      d = scratchView;
+      o = 0;
+      // Every descriptor of a list is made available with the same wrap value (§2.8.6).
+      if (!isAvail(d.getUint16(14, true), wrap)) return fail(r, { kind: 'packed-list-broken', at: pos });
+    }
+    const flags = d.getUint16(o + 14, true);
+    // >= 2^53 for any high word a RAM address cannot have: contains() then fails.
+    const addr = d.getUint32(o + 4, true) * 0x1_0000_0000 + d.getUint32(o, true);
+    const len = d.getUint32(o + 8, true);
+    id = d.getUint16(o + 12, true);
     if (err === undefined) {
       if (flags & VIRTQ_DESC_F_INDIRECT) err = indirect(mem, f, chain, addr, len, flags, slots);
       else err = chain.add(mem, addr, len, (flags & VIRTQ_DESC_F_WRITE) !== 0);
@@ -176,7 +273,15 @@ function indirect(mem: GuestMemory, f: RingFeatures, chain: Chain, addr: number,
 export function packedPush(mem: GuestMemory, r: PackedRing, id: number, slots: number, len: number): boolean {
   const at = r.desc + DESC_SIZE * r.nextUsed;
   const flags = (r.usedWrap ? VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED : 0) | (len > 0 ? VIRTQ_DESC_F_WRITE : 0);
-  if (mem.writeU32(at + 8, len >>> 0) !== undefined || mem.writeU16(at + 12, id) !== undefined) {
+  // len and id in one write; the flags after them, on their own (the first of a batch's at publish).
+  const u = usedLenId;
+  u[0] = len;
+  u[1] = len >>> 8;
+  u[2] = len >>> 16;
+  u[3] = len >>> 24;
+  u[4] = id;
+  u[5] = id >>> 8;
+  if (mem.write(at + 8, u) !== undefined) {
     r.error = { kind: 'ring-unwritable', addr: at };
     return false;
   }
@@ -195,16 +300,24 @@ export function packedPush(mem: GuestMemory, r: PackedRing, id: number, slots: n
   return true;
 }
 
-export function packedPublish(mem: GuestMemory, r: PackedRing): void {
-  if (r.pendingSlot < 0) return;
-  mem.writeU16(r.desc + DESC_SIZE * r.pendingSlot + 14, r.pendingFlags);
+/** Write the flags held back by `packedPush`; false when they could not be written (`r.error`). */
+export function packedPublish(mem: GuestMemory, r: PackedRing): boolean {
+  if (r.pendingSlot < 0) return true;
+  const at = r.desc + DESC_SIZE * r.pendingSlot + 14;
   r.pendingSlot = -1;
+  if (mem.writeU16(at, r.pendingFlags) !== undefined) {
+    r.error = { kind: 'ring-unwritable', addr: at };
+    return false;
+  }
+  return true;
 }
 
 /** §2.8.10: consult the Driver Event Suppression structure. */
 export function packedShouldNotify(mem: GuestMemory, r: PackedRing, f: RingFeatures): boolean {
-  const offWrap = mem.readU16(r.driver);
-  const flags = mem.readU16(r.driver + 2);
+  // off_wrap and flags in one load.
+  const both = mem.readU32(r.driver);
+  const offWrap = typeof both === 'number' ? both & 0xffff : both;
+  const flags = typeof both === 'number' ? both >>> 16 : both;
   const old = r.signalledUsed;
   const oldWrap = r.signalledWrap;
   const valid = r.signalledValid;

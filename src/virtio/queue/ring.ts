@@ -21,9 +21,14 @@ export function push(mem: GuestMemory, r: Ring, head: number, slots: number, len
   return r.kind === 'split' ? splitPush(mem, r, head, len) : packedPush(mem, r, head, slots, len);
 }
 
-export function publish(mem: GuestMemory, r: Ring): void {
-  if (r.kind === 'split') splitPublish(mem, r);
-  else packedPublish(mem, r);
+/** Make pushed elements visible; false when the ring could not be written (`r.error`). */
+export function publish(mem: GuestMemory, r: Ring): boolean {
+  return r.kind === 'split' ? splitPublish(mem, r) : packedPublish(mem, r);
+}
+
+/** True when used elements were pushed and not yet published. */
+export function hasUnpublished(r: Ring): boolean {
+  return r.kind === 'split' ? r.nextUsed !== r.publishedUsed : r.pendingSlot >= 0;
 }
 
 export function hasAvailable(mem: GuestMemory, r: Ring): boolean {
