@@ -109,6 +109,8 @@ export class VirtioCore {
   /** Why the device asked for a reset, if it did. */
   lastError: RingError | string | undefined;
   private readonly offered: bigint;
+  /** device_feature words 0 and 1 (modern), computed once: a register read needs no BigInt work. */
+  private readonly modernWords: readonly [number, number];
   private readonly markScratch: RingMark = { nextAvail: 0, availWrap: true, inFlight: 0 };
 
   constructor(
@@ -119,6 +121,8 @@ export class VirtioCore {
     private readonly dmaAllowed: () => boolean = () => true,
   ) {
     this.offered = model.offeredFeatures();
+    const modern = this.offeredFor('modern');
+    this.modernWords = [featureWord(modern, 0), featureWord(modern, 1)];
     this.queues = model.queueMaxSizes.map((maxSize, index) => ({
       index,
       maxSize,
@@ -161,7 +165,7 @@ export class VirtioCore {
 
   /** device_feature word `sel` (modern) */
   deviceFeatureWord(sel: number): number {
-    return featureWord(this.offeredFor('modern'), sel);
+    return sel === 0 || sel === 1 ? this.modernWords[sel] : 0;
   }
 
   /** Legacy GUEST_FEATURES write: takes effect at once (no FEATURES_OK step). */
