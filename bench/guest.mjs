@@ -30,6 +30,7 @@ import { bootGuest } from '../dist/v86/guest/boot.node.js';
 import { NetClient } from '../dist/hub/client.js';
 import { parseNetdevOrThrow } from '../dist/config/index.js';
 import { CryptoRandom } from '../dist/time/random.js';
+import { internetChecksum } from '../dist/wire/checksum.js';
 import { load } from './util.mjs';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -68,13 +69,6 @@ function macBytes(mac) {
   return Uint8Array.from(mac.split(':').map((h) => parseInt(h, 16)));
 }
 
-function ipv4Checksum(b, off) {
-  let s = 0;
-  for (let i = 0; i < 20; i += 2) s += (b[off + i] << 8) | b[off + i + 1];
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return ~s & 0xffff;
-}
-
 /** An Ethernet/IPv4/UDP frame of `size` bytes (no FCS) from the sink to the guest's port 9. */
 function udpFrame(size, dstMac) {
   const f = new Uint8Array(size);
@@ -90,7 +84,7 @@ function udpFrame(size, dstMac) {
   f[ip + 9] = 17;
   f.set([10, 0, 2, 99], ip + 12);
   f.set([10, 0, 2, 15], ip + 16);
-  const c = ipv4Checksum(f, ip);
+  const c = internetChecksum(f, ip, ip + 20);
   f[ip + 10] = c >> 8;
   f[ip + 11] = c & 0xff;
   const udp = ip + 20;

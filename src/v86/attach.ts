@@ -163,23 +163,33 @@ function toMac(mac: string | Uint8Array): Uint8Array {
 
 const macText = (m: Uint8Array): string => Array.from(m, (b) => b.toString(16).padStart(2, '0')).join(':');
 
-export async function openBackend(
-  netdev: string,
+/**
+ * The backend for `netdev`: a `-netdev` string opened with the given factories
+ * (owned: closed on detach), or a backend / hub port object as it is. `who`
+ * names the caller in error messages.
+ */
+export async function resolveBackend(
+  who: string,
+  netdev: string | NetBackend,
   opts: Pick<AttachOptions, 'backends' | 'hubs'>,
   env: { clock: TimerHost; random: RandomSource },
 ): Promise<{ backend: NetBackend; owned: boolean }> {
+  if (typeof netdev !== 'string') {
+    if (netdev && netdev.client instanceof NetClient) return { backend: netdev, owned: false };
+    throw new OptionError(`${who}: netdev must be a -netdev string or an object with a NetClient \`client\``);
+  }
   const nd = parseNetdevOrThrow(netdev);
   if (isHelpRequest(nd)) throw new OptionError(helpText(nd));
   const factories = opts.backends ?? {};
   const supported = new Set<BackendVariant>(['hubport', ...(Object.keys(factories) as BackendVariant[])]);
   assertSupported(nd, supported);
   if (nd.type === 'hubport') {
-    if (nd.netdev !== undefined) throw new OptionError(`attachToV86: -netdev ${netdev}: hubport netdev= is not supported here; attach the backend to the hub yourself`);
+    if (nd.netdev !== undefined) throw new OptionError(`${who}: -netdev ${netdev}: hubport netdev= is not supported here; attach the backend to the hub yourself`);
     const port = (opts.hubs ?? sharedHubs).get(nd.hubid).addPort(nd.id);
     return { backend: { client: port.client, close: () => port.hub.removePort(port) }, owned: true };
   }
   const factory = factories[backendVariant(nd)] ?? factories[nd.type];
-  if (!factory) throw new OptionError(`attachToV86: -netdev ${nd.type}: no backend factory given (pass backends, e.g. nodeV86Backends() from nicemu/v86/node)`);
+  if (!factory) throw new OptionError(`${who}: -netdev ${nd.type}: no backend factory given (pass backends, e.g. nodeV86Backends() from nicemu/v86/node)`);
   const b = await factory(nd, nd.id, env);
   return { backend: b, owned: true };
 }
@@ -202,15 +212,7 @@ export async function attachToV86(emulator: V86Like, options: AttachOptions): Pr
   const name = devOpts.id ?? `${devOpts.driver}.${host.nicCount}`;
   const random = options.random ?? new CryptoRandom();
 
-  let backend: NetBackend;
-  let owned = false;
-  if (typeof options.netdev === 'string') {
-    ({ backend, owned } = await openBackend(options.netdev, options, { clock: host.clock, random }));
-  } else if (options.netdev && options.netdev.client instanceof NetClient) {
-    backend = options.netdev;
-  } else {
-    throw new OptionError('attachToV86: netdev must be a -netdev string or an object with a NetClient `client`');
-  }
+  const { backend, owned } = await resolveBackend('attachToV86', options.netdev, options, { clock: host.clock, random });
 
   const fn = new V86Function(host, pciId, `nicemu ${devOpts.driver}`);
   const ctx: DeviceContext = { memory: host.memory, clock: host.clock, random, intx: fn.intx, msi: () => {} };

@@ -19,7 +19,7 @@ import { capture, type CaptureOptions } from '../pcap/capture.js';
 import type { FrameRecorder } from '../pcap/writer.js';
 import type { TimerHost } from '../time/clock.js';
 import { CryptoRandom, type RandomSource } from '../time/random.js';
-import { openBackend, type AttachOptions, type NetBackend } from './attach.js';
+import { resolveBackend, type AttachOptions, type NetBackend } from './attach.js';
 import { hostFor } from './host.js';
 import { v86Internals, V86CompatError, type V86Like } from './internals.js';
 
@@ -71,15 +71,7 @@ export async function connectV86Network(emulator: V86Like, options: V86NetworkOp
   const bus = adapterBus(emulator);
   const host = hostFor(internals, () => emulator.is_running());
   const random = options.random ?? new CryptoRandom();
-  let backend: NetBackend;
-  let owned = false;
-  if (typeof options.netdev === 'string') {
-    ({ backend, owned } = await openBackend(options.netdev, options, { clock: host.clock, random }));
-  } else if (options.netdev && options.netdev.client instanceof NetClient) {
-    backend = options.netdev;
-  } else {
-    throw new OptionError('connectV86Network: netdev must be a -netdev string or an object with a NetClient `client`');
-  }
+  const { backend, owned } = await resolveBackend('connectV86Network', options.netdev, options, { clock: host.clock, random });
   const receiveEvent = `net${index}-receive`;
   const client = new NetClient(
     `v86.net${index}`,

@@ -12,19 +12,13 @@ import { afterBurst, asBurst, beginBurst, endBurst, inBurst } from '../../src/vi
 import { ringFeatures, type RingFeatures } from '../../src/virtio/features.js';
 import { Chain, Pop } from '../../src/virtio/queue/chain.js';
 import { hasUnpublished, mark, newRing, pop, publish, push, rewind } from '../../src/virtio/queue/ring.js';
+import { desc } from './ring-helpers.js';
 
 const F: RingFeatures = ringFeatures(0n);
 const AV = 1 << 7;
 const US = 1 << 15;
 const WRITE = 2;
 
-function desc(mem: RegionMemory, at: number, addr: number, len: number, a: number, b: number): void {
-  mem.writeU32(at, addr);
-  mem.writeU32(at + 4, 0);
-  mem.writeU32(at + 8, len);
-  mem.writeU16(at + 12, a);
-  mem.writeU16(at + 14, b);
-}
 
 describe('split ring batching', () => {
   const SIZE = 8;

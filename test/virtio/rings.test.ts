@@ -9,17 +9,11 @@ import { ringFeatures, type RingFeatures } from '../../src/virtio/features.js';
 import { Chain, Pop } from '../../src/virtio/queue/chain.js';
 import { mark, newRing, pop, publish, push, rewind, shouldNotify, setNotify, hasAvailable } from '../../src/virtio/queue/ring.js';
 import { needEvent } from '../../src/virtio/queue/split.js';
+import { desc } from './ring-helpers.js';
 
 const F: RingFeatures = { indirect: true, eventIdx: false, notifyOnEmpty: false };
 const FE: RingFeatures = { indirect: true, eventIdx: true, notifyOnEmpty: false };
 
-function desc(mem: RegionMemory, at: number, addr: number, len: number, a: number, b: number): void {
-  mem.writeU32(at, addr);
-  mem.writeU32(at + 4, 0);
-  mem.writeU32(at + 8, len);
-  mem.writeU16(at + 12, a);
-  mem.writeU16(at + 14, b);
-}
 
 describe('split ring', () => {
   const setup = () => {

@@ -26,7 +26,6 @@ import {
   pseudoHeaderSum,
   summarizeTcpOptions,
 } from '../../../wire/index.js';
-import { onesSum32, pseudoSum } from '../sum.js';
 import { be16, be32, setBe16, setBe32 } from '../../../wire/bytes.js';
 import type { Timer } from '../../../time/clock.js';
 import type { Core } from '../core.js';
@@ -232,7 +231,7 @@ function emitSegment(core: Core, c: TcpConn, t: Tcb, seg: SegmentOut): void {
       }
     }
     if (seg.len > 0) t.sndBuf.copyOut(seg.bufOffset, seg.len, b, hl);
-    setBe16(b, 16, checksumFinish(onesSum32(b, 0, len, pseudoSum(src, dst, IpProtocol.TCP, len))));
+    setBe16(b, 16, checksumFinish(onesSum(b, 0, len, pseudoHeaderSum(src, dst, IpProtocol.TCP, len))));
   });
   if (seg.flags & TCP_FLAG_RST) core.stats.tcpResetsSent++;
 }
@@ -312,7 +311,7 @@ export function tcpInputPredicted(core: Core, buf: Uint8Array, addrAt: number, s
   const r = c.remote;
   const n = a.length;
   for (let i = 0; i < n; i++) if (buf[addrAt + i] !== a[i] || buf[addrAt + n + i] !== r[i]) return false;
-  if (onesSum32(buf, start, end, pseudoSum(a, r, IpProtocol.TCP, len)) !== 0xffff) {
+  if (onesSum(buf, start, end, pseudoHeaderSum(a, r, IpProtocol.TCP, len)) !== 0xffff) {
     core.stats.tcpBadChecksum++;
     return true;
   }
@@ -329,7 +328,7 @@ export function tcpInput(core: Core, meta: IpMeta, l4: Uint8Array): void {
     stats.tcpMalformed++;
     return;
   }
-  if (onesSum32(l4, 0, l4.length, pseudoSum(meta.src, meta.dst, IpProtocol.TCP, l4.length)) !== 0xffff) {
+  if (onesSum(l4, 0, l4.length, pseudoHeaderSum(meta.src, meta.dst, IpProtocol.TCP, l4.length)) !== 0xffff) {
     stats.tcpBadChecksum++;
     return;
   }
