@@ -52,7 +52,11 @@ export const PCI_PERIOD_NS = 30;
 const TCTR_WRAP_NS = PCI_PERIOD_NS * 2 ** 32;
 /** IntrMitigate timer unit (nicemu's reading of the 4-bit timer fields, see index.ts). */
 export const MITIGATION_UNIT_NS = 100_000;
-/** C+ mode: how often a frame that waits for an RX descriptor looks again (besides every register access). */
+/**
+ * How often a frame that waits for room looks again: in C+ mode for an RX
+ * descriptor (besides every register access), in ring mode to report the
+ * exhausted ring again (besides every CAPR write).
+ */
 export const RX_POLL_NS = 500_000;
 
 export interface Rtl8139Options {
@@ -198,7 +202,7 @@ export class Rtl8139 implements NicDevice, RxHost, TxHost {
     this.tctrTimer = clock.timer(() => this.tctrFired(), `${props.name}.tctr`);
     this.rxMitTimer = clock.timer(() => this.releaseHeld(true), `${props.name}.rx-mitigation`);
     this.txMitTimer = clock.timer(() => this.releaseHeld(false), `${props.name}.tx-mitigation`);
-    this.rxPollTimer = clock.timer(() => this.net.flushQueue(), `${props.name}.rx-poll`);
+    this.rxPollTimer = clock.timer(() => this.rxPollFired(), `${props.name}.rx-poll`);
     this.bar0 = {
       impl: { min: 1, max: 4 },
       read: (off, size) => this.read(off, size),
@@ -684,9 +688,25 @@ export class Rtl8139 implements NicDevice, RxHost, TxHost {
       this.dmaDepth--;
     }
     if (r === 'busy') {
-      if (this.cplusRx() && !this.rxPollTimer.armed) this.rxPollTimer.armAfter(RX_POLL_NS);
+      if (!this.rxPollTimer.armed) this.rxPollTimer.armAfter(RX_POLL_NS);
     } else if (this.rxPollTimer.armed) this.rxPollTimer.cancel();
     return r;
+  }
+
+  /**
+   * A frame has waited RX_POLL_NS. C+ mode: look at the descriptor again.
+   * Ring mode: offer it again and, when it still does not fit, report the
+   * exhausted ring with RxOverflow (datasheet ISR bit 4), as the chip does
+   * for frames it cannot store. 8139too acknowledges ROK after every frame
+   * it reads and can end a poll at its budget with frames left in the ring;
+   * without a new ISR bit it would not come back for them nor make room.
+   */
+  private rxPollFired(): void {
+    this.net.flushQueue();
+    if (!this.cplusRx() && this.receiverOn() && this.net.incoming.length > 0) {
+      this.events.rxOverflowReports++;
+      this.raise(INT.RXOVW);
+    }
   }
 
   // ------------------------------------------------------------------ interrupts

@@ -45,13 +45,15 @@ export interface RxCounters {
   rxFiltered: number;
   rxOversize: number;
   rxWaits: number;
+  /** Ring mode: waits that lasted RX_POLL_NS, reported with RxOverflow. */
+  rxOverflowReports: number;
   rxOverflowDrops: number;
   rxDmaErrors: number;
   rxChecksumReports: number;
 }
 
 export function newRxCounters(): RxCounters {
-  return { rxFrames: 0, rxFiltered: 0, rxOversize: 0, rxWaits: 0, rxOverflowDrops: 0, rxDmaErrors: 0, rxChecksumReports: 0 };
+  return { rxFrames: 0, rxFiltered: 0, rxOversize: 0, rxWaits: 0, rxOverflowReports: 0, rxOverflowDrops: 0, rxDmaErrors: 0, rxChecksumReports: 0 };
 }
 
 export interface RxHost {
@@ -193,7 +195,9 @@ function receiveRing(h: RxHost, frame: Uint8Array, kind: number): ReceiveResult 
   }
   const avail = (size + rx.bufPtr - rx.bufAddr) % size;
   if (avail !== 0 && need >= avail) {
-    // Not enough room now: wait for the driver to advance CAPR.
+    // Not enough room now: wait for the driver to advance CAPR (no MPC, the
+    // frame is not lost). A wait that lasts is reported with RxOverflow by
+    // the device's poll timer.
     if (!rx.waitReported) {
       rx.waitReported = true;
       h.events.rxWaits++;

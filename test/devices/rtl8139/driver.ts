@@ -258,6 +258,28 @@ export class Too {
     b.outw(R.ISR, INT.ROK | INT.RXOVW | 0x40);
     return out;
   }
+
+  /**
+   * 8139too's NAPI poll as Linux 6.1 drives the chip: nothing is read unless
+   * ISR shows an RX cause; after each frame CAPR moves and the RX causes are
+   * acknowledged; the poll ends at `budget` even with frames left.
+   */
+  napiPoll(budget: number): number {
+    const b = this.b;
+    const rxCauses = INT.ROK | INT.RXOVW | 0x40;
+    if (!(b.inw(R.ISR) & rxCauses)) return 0;
+    let n = 0;
+    while (n < budget && !(b.inb(R.CR) & CR.BUFE)) {
+      const off = this.curRx % TOO_RX_LEN;
+      const size = b.u32(TOO_RX_RING + off) >>> 16;
+      this.curRx = (this.curRx + size + 4 + 3) & ~3;
+      b.outw(R.CAPR, (this.curRx - 16) & 0xffff);
+      const causes = b.inw(R.ISR) & rxCauses;
+      if (causes) b.outw(R.ISR, rxCauses);
+      n++;
+    }
+    return n;
+  }
 }
 
 // ------------------------------------------------------------------ 8139cp
