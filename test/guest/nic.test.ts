@@ -78,7 +78,12 @@ for (const row of NIC_ROWS) {
     const web = blob(512 * 1024, 7);
     const tftpFile = blob(96 * 1024, 11);
     const token = `nicemu-hostfwd-${process.pid}-${Date.now()}`;
-    const sh = (cmd: string, timeoutMs?: number): ReturnType<BootedGuest['console']['run']> => guest.console.run(cmd, timeoutMs);
+    // A command that times out says what the device and the adapter saw (counters, IRQ deferrals, clock).
+    const sh = (cmd: string, timeoutMs?: number): ReturnType<BootedGuest['console']['run']> =>
+      guest.console.run(cmd, timeoutMs).catch((e: unknown) => {
+        const st = nic.stats();
+        throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- ${row.title} ---\n${JSON.stringify({ device: st.device, net: st.net, host: st.host, clock: st.clock })}`);
+      });
     const PING_COUNT = Number(PING_OVERRIDE ?? 1000);
 
     beforeAll(async () => {
