@@ -1,22 +1,28 @@
 // `npm run bench:guest`: a Linux guest in v86 moves bulk traffic through each
 // nicemu NIC and through v86's own ne2k and virtio-net, in the same run:
-//   - TX: in-kernel pktgen, UDP frames of 60 and 1514 bytes, counted where the
-//     NIC hands them over (nicemu: the NIC's peer; v86: its `net0-send` bus event);
+//   - TX: in-kernel pktgen and a UDP socket sender (bench/guest-udp-send.c,
+//     built here for i386 and fetched by the guest), frames of 60 and 1514
+//     bytes, counted where the NIC hands them over (nicemu: the NIC's peer;
+//     v86: its `net0-send` bus event);
 //   - RX: frames injected by the host as fast as the NIC takes them (nicemu:
 //     while the NIC has buffers; v86's NICs have no backpressure, so a batch per
 //     event-loop turn), counted from the guest's /proc/net/dev; drops = offered
 //     minus counted;
 //   - TCP: bulk through `-netdev user` (nicemu's user-mode stack; on v86's NICs
 //     through connectV86Network) to and from a host socket on 127.0.0.1: the
-//     host fetches from busybox httpd in the guest (hostfwd), and the guest's
-//     wget fetches from an HTTP server on the host.
+//     host fetches a file from busybox httpd in the guest (hostfwd) again and
+//     again for the window, and the guest's wget reads a stream from an HTTP
+//     server on the host into /dev/null for the window. Goodput in MB/s.
+//   - --guest-prof: where the guest's CPU goes in each test (v86's EIP sampled
+//     at every main-loop turn, named from the guest's /proc/kallsyms), in
+//     bench/results/guest-prof-<nic>.txt.
 // Each figure: min/median/max of --runs runs, after a short warm-up pass of every test
 // (v86 compiles hot guest code as it goes). Writes bench/results/guest.json
 // and bench/results/guest.md. The emulator is CPU-bound: load on the machine
 // moves every number, so compare rows of the same run.
 //
 //   npm run bench:guest
-//   node bench/guest.mjs --nics e1000,v86-virtio --runs 1 --seconds 2 --warmup 1 --tests rx60,tcpTx [--cpu-prof-nic e1000]
+//   node bench/guest.mjs --nics e1000,v86-virtio --runs 1 --seconds 2 --warmup 1 --tests rx60,udp1514,tcpTx [--cpu-prof-nic e1000] [--guest-prof]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +37,9 @@ import { NetClient } from '../dist/hub/client.js';
 import { parseNetdevOrThrow } from '../dist/config/index.js';
 import { CryptoRandom } from '../dist/time/random.js';
 import { internetChecksum } from '../dist/wire/checksum.js';
+import { ArpPacket, ArpRepr } from '../dist/wire/arp.js';
+import { isWireError } from '../dist/wire/error.js';
+import { execFileSync } from 'node:child_process';
 import { load } from './util.mjs';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -53,8 +62,11 @@ const SECONDS = Number(arg('seconds', '3'));
 const WARMUP = Number(arg('warmup', '1'));
 /** Length of the current measurement (the warm-up pass uses a shorter one). */
 let windowSecs = SECONDS;
+/** The socket sender's HTTP server for the guests (or why there is none). */
+let sender = {};
 const chosen = arg('nics', Object.keys(NICS).join(',')).split(',');
 const profileNic = arg('cpu-prof-nic', undefined);
+const guestProf = args.includes('--guest-prof');
 for (const n of chosen) if (!NICS[n]) throw new Error(`--nics: unknown NIC '${n}' (have ${Object.keys(NICS).join(', ')})`);
 
 // v86's virtio-net logs every frame it drops for want of a buffer: count them instead.
@@ -96,6 +108,46 @@ function udpFrame(size, dstMac) {
   return f;
 }
 
+const SINK_IP_BYTES = Uint8Array.from(SINK_IP.split('.').map(Number));
+
+/** An ARP request for the sink's address (the socket sender's kernel asks before it sends). */
+function isArpRequestForSink(f) {
+  if (f.length < 42 || f[12] !== 0x08 || f[13] !== 0x06) return false;
+  const p = ArpPacket.checked(f.subarray(14));
+  const r = isWireError(p) ? p : ArpRepr.parse(p);
+  return !isWireError(r) && r.operation === 'request' && r.targetIp.every((b, i) => b === SINK_IP_BYTES[i]);
+}
+
+function arpReplyFromSink(req) {
+  const r = ArpRepr.parse(ArpPacket.unchecked(req.subarray(14)));
+  const f = new Uint8Array(60);
+  f.set(r.senderMac, 0);
+  f.set(macBytes(SINK_MAC), 6);
+  f[12] = 0x08;
+  f[13] = 0x06;
+  ArpRepr.emit({ operation: 'reply', senderMac: macBytes(SINK_MAC), senderIp: SINK_IP_BYTES, targetMac: r.senderMac, targetIp: r.senderIp }, f.subarray(14));
+  return f;
+}
+
+/**
+ * The socket sender for the guest: bench/guest-udp-send.c built as a static
+ * i386 program (gcc -m32 needs no i386 libc: the program uses none). Served
+ * to the guest over HTTP on 127.0.0.1 (the guest reaches it as 10.0.2.2).
+ */
+async function udpSender() {
+  const out = path.join(os.tmpdir(), `nicemu-udp-send-${process.pid}`);
+  try {
+    execFileSync('cc', ['-m32', '-static', '-nostdlib', '-ffreestanding', '-fno-pic', '-no-pie', '-O2', '-o', out, path.join(here, 'guest-udp-send.c')], { stdio: 'pipe' });
+  } catch (e) {
+    return { error: `cannot build bench/guest-udp-send.c for i386 (cc -m32): ${String(e.stderr ?? e.message).split('\n')[0]}` };
+  }
+  const bytes = fs.readFileSync(out);
+  fs.rmSync(out, { force: true });
+  const server = http.createServer((req, res) => res.writeHead(200, { 'content-length': bytes.length }).end(bytes));
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { port: server.address().port, close: () => server.close() };
+}
+
 /**
  * The NIC's peer: in `user` mode frames go to and from the user-mode stack;
  * in `sink` mode frames from the guest are counted (and dropped) and the host
@@ -115,6 +167,10 @@ function benchPort() {
       receive(f) {
         if (port.mode === 'user') {
           port.userSide.send(f);
+          return 'ok';
+        }
+        if (isArpRequestForSink(f)) {
+          port.client.send(arpReplyFromSink(f));
           return 'ok';
         }
         const s = port.sink;
@@ -142,6 +198,7 @@ function benchPort() {
 async function bootNic(manifest, key) {
   const spec = NICS[key];
   const port = benchPort();
+  const prof = { samples: undefined, symbols: undefined };
   let user;
   let nic;
   let network;
@@ -150,6 +207,19 @@ async function bootNic(manifest, key) {
     manifest,
     ...(spec.v86 ? { v86Nic: spec.v86 } : {}),
     beforeRun: async (emu) => {
+      if (guestProf) {
+        // v86 calls run_hardware_timers once per main-loop turn: sample the guest's EIP
+        // there, weighted by the time since the previous turn (a busy turn runs for
+        // milliseconds, an idle one for microseconds).
+        const cpu = emu.v86.cpu;
+        const timers = cpu.run_hardware_timers.bind(cpu);
+        let prev = 0;
+        cpu.run_hardware_timers = (acpi, now) => {
+          if (prof.samples) prof.samples.push(cpu.instruction_pointer[0] >>> 0, prev > 0 ? now - prev : 0);
+          prev = now;
+          return timers(acpi, now);
+        };
+      }
       let clock;
       if (spec.v86) {
         network = await connectV86Network(emu, { netdev: { client: port.client }, v86Version: manifest.v86Version });
@@ -171,7 +241,14 @@ async function bootNic(manifest, key) {
   // The file tcpTx fetches from the guest's httpd (24 MiB in the RAM-backed root of a 128 MiB guest).
   const served = await guest.console.run('mkdir -p /www && dd if=/dev/zero of=/www/big bs=1048576 count=24 2>/dev/null && httpd -p 8080 -h /www && ls -l /www/big', 120_000);
   if (served.code !== 0) throw new Error(`${spec.title}: httpd in the guest: ${served.output.join(' ')}`);
-  return { guest, port, user, nic, network, mac, iface, spec };
+  let udpSend = false;
+  if (sender.port) {
+    const got = await guest.console.run(`wget -q -O /bin/udp-send http://10.0.2.2:${sender.port}/udp-send && chmod +x /bin/udp-send && echo installed`, 60_000);
+    udpSend = got.output.includes('installed');
+  }
+  const g = { guest, port, user, nic, network, mac, iface, spec, udpSend, prof };
+  if (guestProf) prof.symbols = await kernelSymbols(g);
+  return g;
 }
 
 /** rx/tx counters of the guest's interface from /proc/net/dev. */
@@ -208,6 +285,27 @@ async function pktgenTx(g, size) {
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 300));
+
+/** The socket sender in the guest: UDP datagrams making `size`-byte frames to the sink, counted at the NIC's peer. */
+async function socketTx(g, size) {
+  if (sender.error) throw new Error(sender.error);
+  if (!g.udpSend) throw new Error('udp-send could not be installed in the guest');
+  const s = g.port.sink;
+  Object.assign(s, { frames: 0, bytes: 0, first: 0, last: 0 });
+  g.port.mode = 'sink';
+  let r;
+  try {
+    r = await g.guest.console.run(`udp-send ${SINK_IP} 9 ${size - 42} ${windowSecs}`, (windowSecs + 30) * 1000);
+  } finally {
+    await settle();
+    g.port.mode = 'user';
+  }
+  const m = /sent (\d+) errors (\d+) ms (\d+)/.exec(r.output.join(' '));
+  if (!m) throw new Error(`udp-send: ${r.output.join(' ').slice(0, 200)}`);
+  const sent = Number(m[1]);
+  const fps = s.frames > 1 ? ((s.frames - 1) * 1000) / (s.last - s.first) : 0;
+  return { fps, mbit: (fps * size * 8) / 1e6, frames: s.frames, sent, sendErrors: Number(m[2]), senderFps: (sent * 1000) / Number(m[3]), drops: Math.max(0, sent - s.frames) };
+}
 
 async function injectRx(g, size) {
   g.port.mode = 'sink';
@@ -247,50 +345,64 @@ async function injectRx(g, size) {
 /**
  * Guest → host: the host fetches a file from busybox httpd in the guest through
  * hostfwd (httpd sends with sendfile, so the guest's sender is its kernel, not a
- * shell pipe); counted from the first byte for `windowSecs`.
+ * shell pipe), again and again until `windowSecs` have passed since the first
+ * byte; goodput = bytes / (last byte - first byte).
  */
 async function tcpTx(g) {
   const port = g.user.hostfwd[0].port;
   let bytes = 0;
   let first = 0;
   let last = 0;
-  await new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/big', agent: false }, (res) => {
-      res.on('data', (d) => {
-        const t = performance.now();
-        if (bytes === 0) {
-          first = t;
-          setTimeout(() => {
+  let fetches = 0;
+  const fetchOnce = () =>
+    new Promise((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/big', agent: false }, (res) => {
+        res.on('data', (d) => {
+          const t = performance.now();
+          if (first === 0) first = t;
+          bytes += d.length;
+          last = t;
+          if (t - first >= windowSecs * 1000) {
             req.destroy();
             resolve();
-          }, windowSecs * 1000);
-        }
-        bytes += d.length;
-        last = t;
+          }
+        });
+        res.on('end', resolve);
+        res.on('error', () => {});
       });
-      res.on('end', resolve);
-      res.on('error', () => {});
+      req.on('error', (e) => (bytes > 0 ? resolve() : reject(e)));
+      req.setTimeout(20_000, () => req.destroy(new Error('no data from the guest for 20 s')));
     });
-    req.on('error', (e) => (bytes > 0 ? resolve() : reject(e)));
-    req.setTimeout(20_000, () => req.destroy(new Error('no data from the guest for 20 s')));
-  });
+  while (first === 0 || last - first < windowSecs * 1000) {
+    await fetchOnce();
+    fetches++;
+  }
   const secs = (last - first) / 1000;
-  return { mbyte: secs > 0 ? bytes / 1e6 / secs : 0, bytes };
+  return { mbyte: secs > 0 ? bytes / 1e6 / secs : 0, bytes, fetches };
 }
 
 /**
- * Host → guest: the guest's wget reads from an HTTP server on 127.0.0.1 that
- * streams (with backpressure) until the client goes; `timeout` stops wget after
- * `windowSecs` and `wc -c` counts what reached it.
+ * Host → guest: the guest's wget reads a stream from an HTTP server on
+ * 127.0.0.1 into /dev/null; the server streams (with backpressure) for
+ * `windowSecs` and ends. Everything written reaches the guest before wget
+ * returns, so goodput = bytes / (wget's end - first byte written).
  */
 async function tcpRx(g) {
   const chunk = Buffer.alloc(64 * 1024);
+  let bytes = 0;
+  let first = 0;
   const server = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/octet-stream' });
     let open = true;
     res.on('close', () => (open = false));
     const pump = () => {
-      while (open) if (!res.write(chunk)) return void res.once('drain', pump);
+      while (open) {
+        const t = performance.now();
+        if (first === 0) first = t;
+        if (t - first >= windowSecs * 1000) return void res.end();
+        bytes += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
     };
     pump();
   });
@@ -298,18 +410,21 @@ async function tcpRx(g) {
   const port = server.address().port;
   let r;
   try {
-    r = await g.guest.console.run(`timeout ${windowSecs} wget -q -O - http://10.0.2.2:${port}/stream 2>/dev/null | wc -c`, (windowSecs + 20) * 1000);
+    r = await g.guest.console.run(`wget -q -O /dev/null http://10.0.2.2:${port}/stream; echo "wget=$?"`, (windowSecs + 30) * 1000);
   } finally {
     server.closeAllConnections?.();
     server.close();
   }
-  const bytes = Number(r.output.at(-1)?.trim() ?? 0);
-  return { mbyte: bytes / 1e6 / windowSecs, bytes };
+  const end = performance.now();
+  if (!r.output.includes('wget=0')) throw new Error(`wget in the guest: ${r.output.join(' ').slice(0, 200)}`);
+  return { mbyte: first > 0 ? bytes / 1e6 / ((end - first) / 1000) : 0, bytes };
 }
 
 const ALL_TESTS = [
   ['tx60', (g) => pktgenTx(g, 60)],
   ['tx1514', (g) => pktgenTx(g, 1514)],
+  ['udp60', (g) => socketTx(g, 60)],
+  ['udp1514', (g) => socketTx(g, 1514)],
   ['rx60', (g) => injectRx(g, 60)],
   ['rx1514', (g) => injectRx(g, 1514)],
   ['tcpTx', (g) => tcpTx(g)],
@@ -324,9 +439,55 @@ function stats3(values) {
   return { min: v[0], median: v[Math.floor(v.length / 2)], max: v[v.length - 1] };
 }
 
+/** The guest kernel's text symbols, sorted, from its /proc/kallsyms (fetched through hostfwd from busybox httpd). */
+async function kernelSymbols(g) {
+  await g.guest.console.run("echo 0 > /proc/sys/kernel/kptr_restrict; grep ' [tT] ' /proc/kallsyms > /www/ksyms");
+  const text = await new Promise((resolve, reject) => {
+    let b = '';
+    http.get({ host: '127.0.0.1', port: g.user.hostfwd[0].port, path: '/ksyms', agent: false }, (r) => {
+      r.setEncoding('utf8');
+      r.on('data', (d) => (b += d));
+      r.on('end', () => resolve(b));
+    }).on('error', reject);
+  });
+  await g.guest.console.run('rm -f /www/ksyms');
+  const syms = [];
+  for (const line of text.split('\n')) {
+    const f = line.split(/\s+/);
+    if (f.length >= 3) syms.push([parseInt(f[0], 16), f[3] ? `${f[2]} ${f[3]}` : f[2]]);
+  }
+  return syms.sort((a, b) => a[0] - b[0]);
+}
+
+/** Samples (EIP, ms pairs) → the share of time of each kernel function (and of user space), largest first. */
+function guestProfile(samples, symbols) {
+  const counts = new Map();
+  let total = 0;
+  for (let i = 0; i < samples.length; i += 2) {
+    const ip = samples[i];
+    const ms = samples[i + 1];
+    total += ms;
+    let name = 'user space';
+    if (ip >= 0xc0000000 && symbols.length > 0) {
+      let lo = 0;
+      let hi = symbols.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (symbols[mid][0] <= ip) lo = mid;
+        else hi = mid - 1;
+      }
+      name = symbols[lo][1];
+    }
+    counts.set(name, (counts.get(name) ?? 0) + ms);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([name, ms]) => ({ name, pct: total > 0 ? Math.round((1000 * ms) / total) / 10 : 0 }));
+}
+
 async function main() {
   const manifest = readManifest();
   if (!manifest) throw new Error(`no prepared guest image in ${guestCacheDir()}: run npm run prepare-guest`);
+  if (TESTS.some(([name]) => name.startsWith('udp'))) sender = await udpSender();
+  if (sender.error) process.stderr.write(`[bench:guest] ${sender.error}: the udp tests fail\n`);
   const cpus = os.cpus();
   const results = {
     when: new Date().toISOString(),
@@ -366,9 +527,13 @@ async function main() {
       windowSecs = SECONDS;
     }
     const per = Object.fromEntries(TESTS.map(([name]) => [name, []]));
+    const samples = Object.fromEntries(TESTS.map(([name]) => [name, []]));
     for (let run = 0; run < RUNS; run++) {
       for (const [name, fn] of TESTS) {
+        g.prof.samples = guestProf ? [] : undefined;
         const r = await attempt(name, fn);
+        if (g.prof.samples) samples[name].push(...g.prof.samples);
+        g.prof.samples = undefined;
         if (!r) continue;
         per[name].push(r);
         process.stderr.write(`[bench:guest] ${NICS[key].title} run ${run + 1} ${name}: ${JSON.stringify(r, (k, v) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v))}\n`);
@@ -382,6 +547,15 @@ async function main() {
       fs.writeFileSync(file, JSON.stringify(profile));
       results.nics[key] = { profile: path.relative(path.join(here, '..'), file), share: profileShare(profile) };
       session.disconnect();
+    }
+    if (guestProf) {
+      const lines = [`Guest kernel profile on ${NICS[key].title}: the EIP where each v86 main-loop turn ended, weighted by the turn's length (share of emulated time).`];
+      for (const [name, ss] of Object.entries(samples)) {
+        lines.push('', `== ${name}: ${ss.length / 2} samples`);
+        for (const { name: fn, pct } of guestProfile(ss, g.prof.symbols).slice(0, 30)) lines.push(`${pct.toFixed(1).padStart(5)}%  ${fn}`);
+      }
+      fs.mkdirSync(path.join(here, 'results'), { recursive: true });
+      fs.writeFileSync(path.join(here, 'results', `guest-prof-${key}.txt`), lines.join('\n') + '\n');
     }
     const summary = {};
     for (const [name, rs] of Object.entries(per)) {
@@ -397,6 +571,7 @@ async function main() {
     g.nic?.detach();
     g.network?.close();
   }
+  sender.close?.();
   fs.mkdirSync(path.join(here, 'results'), { recursive: true });
   fs.writeFileSync(path.join(here, 'results', 'guest.json'), JSON.stringify(results, null, 2));
   const md = table(results);
@@ -431,25 +606,45 @@ function profileShare(profile) {
   return Object.fromEntries([...self].map(([k, v]) => [k, Math.round((1000 * v) / total) / 10]));
 }
 
+const k = (x, digits = 0) => (x >= 1000 ? `${(x / 1000).toFixed(1)}k` : x.toFixed(digits));
+
 function fmt(s, digits = 0) {
-  const f = (x) => (x >= 1000 ? `${(x / 1000).toFixed(1)}k` : x.toFixed(digits));
-  return `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
+  return `${k(s.median, digits)} (${k(s.min, digits)}–${k(s.max, digits)})`;
 }
 
+const FRAME_TESTS = [
+  ['tx60', 'pktgen TX 60 B'],
+  ['tx1514', 'pktgen TX 1514 B'],
+  ['udp60', 'socket TX 60 B'],
+  ['udp1514', 'socket TX 1514 B'],
+  ['rx60', 'RX 60 B'],
+  ['rx1514', 'RX 1514 B'],
+];
+
 function table(results) {
-  const cell = (s, key, digits) => (!s ? '–' : s.failed ? 'failed' : fmt(s[key], digits));
+  const nics = Object.values(results.nics);
   const lines = [
-    `Guest throughput (v86 ${results.machine.v86}, Linux ${results.machine.kernel}, ${results.machine.cpus} × ${results.machine.model}, ${results.runs} runs of ${results.seconds} s, median (min–max)):`,
+    `Guest throughput (v86 ${results.machine.v86}, Linux ${results.machine.kernel}, ${results.machine.cpus} × ${results.machine.model}, ${results.runs} runs of ${results.seconds} s, median (min–max)).`,
     '',
-    '| NIC | TX 60 B fps | TX 1514 B fps | RX 60 B fps | RX 1514 B fps | RX 1514 B drops | TCP guest→host MB/s | TCP host→guest MB/s |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    'Frames per second, Mbit/s (frame bytes without FCS) and drops (TX: sent by the guest and not seen at the NIC\'s peer; RX: offered and not counted by the guest):',
+    '',
+    `| test | ${nics.map((r) => r.title).join(' | ')} |`,
+    `| --- | ${nics.map(() => '---').join(' | ')} |`,
   ];
-  for (const r of Object.values(results.nics)) {
-    const s = r.summary;
-    lines.push(`| ${r.title} | ${cell(s.tx60, 'fps')} | ${cell(s.tx1514, 'fps')} | ${cell(s.rx60, 'fps')} | ${cell(s.rx1514, 'fps')} | ${cell(s.rx1514, 'drops')} | ${cell(s.tcpTx, 'mbyte', 1)} | ${cell(s.tcpRx, 'mbyte', 1)} |`);
+  for (const [key, title] of FRAME_TESTS) {
+    if (!nics.some((r) => r.summary[key])) continue;
+    const cell = (s) => (!s ? '–' : s.failed ? 'failed' : `${fmt(s.fps)} fps, ${k(s.mbit.median)} Mbit/s, drops ${k(s.drops.median)}`);
+    lines.push(`| ${title} | ${nics.map((r) => cell(r.summary[key])).join(' | ')} |`);
   }
-  const share = Object.values(results.nics).find((r) => r.share);
-  if (share) lines.push('', `CPU profile of ${share.title} (self time): ${Object.entries(share.share).map(([k, v]) => `${k} ${v}%`).join(', ')}.`);
+  for (const [key, title] of [['tcpTx', 'TCP guest→host MB/s'], ['tcpRx', 'TCP host→guest MB/s']]) {
+    if (!nics.some((r) => r.summary[key])) continue;
+    const cell = (s) => (!s ? '–' : s.failed ? 'failed' : `${fmt(s.mbyte, 1)} (${k(s.mbyte.median * 8)} Mbit/s)`);
+    lines.push(`| ${title} | ${nics.map((r) => cell(r.summary[key])).join(' | ')} |`);
+  }
+  const failed = nics.flatMap((r) => Object.entries(r.summary).filter(([, s]) => s.failed).map(([t, s]) => `${r.title} ${t}: ${s.failed}`));
+  if (failed.length) lines.push('', 'Failed:', ...failed.map((f) => `- ${f}`));
+  const share = nics.find((r) => r.share);
+  if (share) lines.push('', `CPU profile of ${share.title} (self time): ${Object.entries(share.share).map(([a, v]) => `${a} ${v}%`).join(', ')}.`);
   return lines.join('\n') + '\n';
 }
 
