@@ -90,6 +90,14 @@ export interface HostCounters {
   irqReasserts: number;
   /** Raises made at the next instruction boundary because they came up inside a register access. */
   irqDeferred: number;
+  /** Raises of v86's own NICs (behind connectV86Network) made at the next instruction boundary. */
+  v86NicIrqDeferred: number;
+  /**
+   * v86's master PIC found with the cascade (IRQ 2) in service while nothing
+   * is in service on the slave and the CPU halted with interrupts on; the
+   * stale in-service bit was cleared (see V86Host.repairCascade).
+   */
+  picCascadeRepairs: number;
   /**
    * Exceptions a device threw from a register access (a bug of ours): kept
    * out of v86's loop, which would stop the emulator for good; the read
@@ -289,11 +297,15 @@ export class V86Host {
   readonly io: V86Io;
   readonly clock: V86Clock;
   readonly memory: RegionMemory;
-  readonly counters: HostCounters = { ioPortConflicts: 0, memBarRelocationsRefused: 0, memBarPartialWrites: 0, irqReasserts: 0, irqDeferred: 0, deviceErrors: 0 };
+  readonly counters: HostCounters = { ioPortConflicts: 0, memBarRelocationsRefused: 0, memBarPartialWrites: 0, irqReasserts: 0, irqDeferred: 0, v86NicIrqDeferred: 0, picCascadeRepairs: 0, deviceErrors: 0 };
   /** Guest register accesses in progress (MMIO/PIO handlers on the stack). */
   private accessDepth = 0;
   /** Functions whose INTx rose during a register access, raised at the next safe point. */
   private readonly pendingRaise = new Set<V86Function>();
+  /** v86's own devices (by PCI id) whose raises wait for the next safe point, and those waiting. */
+  private readonly guardedV86 = new Set<number>();
+  private readonly pendingV86 = new Set<number>();
+  private irqOriginals: { raise: V86Pci['raise_irq']; lower: V86Pci['lower_irq'] } | undefined;
   /** The last exception counted in `counters.deviceErrors`. */
   lastDeviceError: unknown;
   private readonly functions = new Map<number, V86Function>();
@@ -594,14 +606,90 @@ export class V86Host {
     this.pci.raise_irq(fn.pciId);
   }
 
+  /**
+   * Move every raise of v86's own device `pciId` (its ne2k or virtio-net) to
+   * the next instruction boundary, as `setIntx` does for ours: v86's NICs
+   * raise from inside their port handlers (and, behind connectV86Network,
+   * when a frame for the guest arrives during the guest's own transmit), and
+   * such an interrupt gets lost in the same way, leaving the cascade in
+   * service and the guest deaf. Lowering stays immediate and cancels a raise
+   * still waiting. Returns the undo.
+   */
+  guardV86Intx(pciId: number): () => void {
+    if (!this.irqOriginals) {
+      const pci = this.pci;
+      const orig = { raise: pci.raise_irq, lower: pci.lower_irq };
+      this.irqOriginals = orig;
+      // Own properties shadow the prototype's methods; deleting them restores v86's.
+      pci.raise_irq = (id: number): void => {
+        if (!this.guardedV86.has(id)) return orig.raise.call(pci, id);
+        this.pendingV86.add(id);
+        this.counters.v86NicIrqDeferred++;
+        // Wakes the main loop if it sleeps (a halted guest); a no-op while it runs.
+        this.cpu.stop_idling();
+      };
+      pci.lower_irq = (id: number): void => {
+        this.pendingV86.delete(id);
+        orig.lower.call(pci, id);
+      };
+    }
+    this.guardedV86.add(pciId);
+    return () => {
+      this.guardedV86.delete(pciId);
+      if (this.pendingV86.delete(pciId)) this.irqOriginals?.raise.call(this.pci, pciId);
+      if (this.guardedV86.size === 0 && this.irqOriginals) {
+        delete (this.pci as Partial<V86Pci>).raise_irq;
+        delete (this.pci as Partial<V86Pci>).lower_irq;
+        if (this.pci.raise_irq !== this.irqOriginals.raise) this.pci.raise_irq = this.irqOriginals.raise;
+        if (this.pci.lower_irq !== this.irqOriginals.lower) this.pci.lower_irq = this.irqOriginals.lower;
+        this.irqOriginals = undefined;
+      }
+    };
+  }
+
+  /**
+   * Work around v86's 8259 cascade. When the CPU takes IRQ 2 from the master
+   * and the slave has no request left (the device lowered its line, or the
+   * driver masked it, between the request and the CPU's acknowledge), v86
+   * delivers nothing and leaves IRQ 2 in service on the master, where a real
+   * slave answers with the spurious IRQ 15 the OS then acknowledges. From
+   * then on no slave interrupt (IRQ 8-15: every PCI NIC here) reaches the
+   * CPU. The state is unambiguous once the CPU halts with interrupts enabled
+   * and the slave has nothing in service: no EOI for it is on its way. The
+   * stale bit is cleared; v86's next interrupt check delivers what waits.
+   */
+  private repairCascade(): void {
+    const cpu = this.cpu;
+    if (!cpu.in_hlt || cpu.in_hlt[0] === 0 || !cpu.get_pic_addr_master || !cpu.get_pic_addr_slave || !cpu.wasm_memory || !cpu.get_eflags) return;
+    if ((cpu.get_eflags() & EFLAGS_IF) === 0) return;
+    const mem = new Uint8Array(cpu.wasm_memory.buffer);
+    const masterIsr = cpu.get_pic_addr_master() + PIC_ISR;
+    if ((mem[masterIsr]! & CASCADE_BIT) === 0 || mem[cpu.get_pic_addr_slave() + PIC_ISR] !== 0) return;
+    mem[masterIsr] = mem[masterIsr]! & ~CASCADE_BIT;
+    this.counters.picCascadeRepairs++;
+  }
+
   /** Make the raises deferred during register accesses (called at an instruction boundary). */
   flushIntx(): void {
+    this.repairCascade();
+    if (this.pendingV86.size > 0 && this.irqOriginals) {
+      const ids = [...this.pendingV86];
+      this.pendingV86.clear();
+      for (const id of ids) this.irqOriginals.raise.call(this.pci, id);
+    }
     if (this.pendingRaise.size === 0 || this.accessDepth > 0) return;
     const fns = [...this.pendingRaise];
     this.pendingRaise.clear();
     for (const fn of fns) if (fn.intxLevel && this.functions.has(fn.pciId)) this.pci.raise_irq(fn.pciId);
   }
 }
+
+/** EFLAGS.IF. */
+const EFLAGS_IF = 0x200;
+/** Offset of the in-service register in v86's packed PIC struct. */
+const PIC_ISR = 2;
+/** The slave hangs off the master's IRQ 2. */
+const CASCADE_BIT = 1 << 2;
 
 const hosts = new WeakMap<V86Cpu, V86Host>();
 

@@ -98,6 +98,17 @@ export interface V86Cpu {
   stop_idling(): void;
   /** 16-bit MMIO writes (two 8-bit handler calls by default). */
   mmap_write16(addr: number, value: number): void;
+  /**
+   * The 8259 pair's state in wasm memory (src/rust/cpu/pic.rs, 13-byte
+   * packed structs: irq_mask, irq_map, isr, irr, ...), whether the CPU sits
+   * in HLT, and EFLAGS: read by the stuck-cascade repair (V86Host). Optional:
+   * without them the repair is off.
+   */
+  get_pic_addr_master?(): number;
+  get_pic_addr_slave?(): number;
+  wasm_memory?: { readonly buffer: ArrayBufferLike };
+  in_hlt?: Uint8Array;
+  get_eflags?(): number;
 }
 
 /** src/main.js `v86` (emulator.v86). */

@@ -20,8 +20,8 @@ import type { FrameRecorder } from '../pcap/writer.js';
 import type { TimerHost } from '../time/clock.js';
 import { CryptoRandom, type RandomSource } from '../time/random.js';
 import { resolveBackend, type AttachOptions, type NetBackend } from './attach.js';
-import { hostFor } from './host.js';
-import { v86Internals, V86CompatError, type V86Like } from './internals.js';
+import { hostFor, type HostCounters } from './host.js';
+import { v86Internals, V86CompatError, type V86Like, type V86Pci } from './internals.js';
 
 /** The adapter side of v86's bus (`emulator.bus`). */
 interface V86AdapterBus {
@@ -40,6 +40,8 @@ export interface V86NetworkOptions extends Pick<AttachOptions, 'backends' | 'hub
 
 export interface V86Network {
   readonly backend: NetBackend;
+  /** Raises of v86's NIC moved to an instruction boundary (host counter `v86NicIrqDeferred`, shared per emulator). */
+  hostCounters(): Readonly<HostCounters>;
   /** The client standing for v86's NIC (tx = from the guest, rx = to the guest). */
   readonly client: NetClient;
   /** The clock device timers use here (follows v86's time): give it to backends you create yourself. */
@@ -49,6 +51,21 @@ export interface V86Network {
   stopCapture(): void;
   /** Leave the bus, disconnect, and close a backend made from a string. */
   close(): void;
+}
+
+/**
+ * The PCI id of v86's NIC number `index`, when it is one we know: ne2k
+ * number N sits at device 5 (N = 0) or 7 + N (src/ne2k.js), v86 has one
+ * virtio-net (src/virtio_net.js, device 10).
+ */
+function v86NicPciId(pci: V86Pci, index: number): number | undefined {
+  const ne2k = (index === 0 ? 5 : 7 + index) << 3;
+  if (pci.devices[ne2k]?.name === 'ne2k') return ne2k;
+  if (index === 0) {
+    const virtio = pci.devices.findIndex((d) => d?.name === 'virtio-net');
+    if (virtio >= 0) return virtio;
+  }
+  return undefined;
 }
 
 function adapterBus(emulator: V86Like): V86AdapterBus {
@@ -94,6 +111,11 @@ export async function connectV86Network(emulator: V86Like, options: V86NetworkOp
   }
   // Device timers of the backend (user-mode TCP, DHCP) follow v86's clock.
   host.clock.install();
+  // v86's NIC raises its interrupt from inside the guest's port accesses (and when our
+  // backend answers during the guest's transmit): raise it at the next instruction
+  // boundary instead, where v86 delivers it properly (see V86Host.guardV86Intx).
+  const nicPciId = v86NicPciId(internals.pci, index);
+  const unguard = nicPciId !== undefined ? host.guardV86Intx(nicPciId) : undefined;
   const onSend = (data: unknown): void => {
     if (data instanceof Uint8Array) client.send(data);
   };
@@ -104,6 +126,7 @@ export async function connectV86Network(emulator: V86Like, options: V86NetworkOp
     backend,
     client,
     clock: host.clock,
+    hostCounters: () => ({ ...host.counters }),
     stats: () => ({ ...client.stats }),
     startCapture(recorder, opts) {
       stopCapture?.();
@@ -118,6 +141,7 @@ export async function connectV86Network(emulator: V86Like, options: V86NetworkOp
       closed = true;
       stopCapture?.();
       bus.unregister(`net${index}-send`, onSend);
+      unguard?.();
       client.disconnect();
       if (owned) backend.close?.();
       if (host.size === 0) host.clock.uninstall();

@@ -14,6 +14,15 @@ interface Bus {
   register(name: string, fn: (v: unknown) => void, thisArg: unknown): void;
   send(name: string, v: unknown): void;
 }
+interface Cpu {
+  run_hardware_timers(acpi: boolean, now: number): number;
+  devices: { pci: { raise_irq(id: number): void; lower_irq(id: number): void; devices: Array<{ name: string } | undefined> } };
+  get_pic_addr_master(): number;
+  get_pic_addr_slave(): number;
+  wasm_memory: { buffer: ArrayBufferLike };
+  in_hlt: Uint8Array;
+  flags: Int32Array;
+}
 interface Emu {
   add_listener(e: string, f: (v: unknown) => void): void;
   remove_listener(e: string, f: (v: unknown) => void): void;
@@ -21,6 +30,7 @@ interface Emu {
   destroy(): Promise<void>;
   bus: Bus;
   emulator_bus: Bus;
+  v86: { cpu: Cpu };
 }
 
 let emu: Emu;
@@ -80,5 +90,85 @@ describe('connectV86Network (a nicemu backend behind v86 ne2k)', () => {
     await expect(connectV86Network(emu, { netdev: 'user,id=u' })).rejects.toThrow(/-netdev user: not supported yet/);
     await expect(connectV86Network(emu, { netdev: 'hubport,id=h2,hubid=5', index: -1 })).rejects.toThrow(/index must be/);
     await expect(connectV86Network({} as never, { netdev: 'hubport,id=h3,hubid=5' })).rejects.toThrow(V86CompatError);
+  });
+});
+
+describe('interrupts of v86\'s own NIC behind connectV86Network', () => {
+  const NE2K = 5 << 3;
+  const ISR = 2;
+  const IRR = 3;
+  let net: V86Network;
+  const cpu = (): Cpu => emu.v86.cpu;
+  const pic = (): { master: number; slave: number; mem: Uint8Array } => ({
+    master: cpu().get_pic_addr_master(),
+    slave: cpu().get_pic_addr_slave(),
+    mem: new Uint8Array(cpu().wasm_memory.buffer),
+  });
+  const boundary = (): void => void cpu().run_hardware_timers(false, performance.now());
+
+  beforeAll(async () => {
+    expect(cpu().devices.pci.devices[NE2K]?.name).toBe('ne2k');
+    net = await connectV86Network(emu, { netdev: 'hubport,id=h9,hubid=9', hubs, v86Version: '0.5.462' });
+  });
+  afterAll(() => net?.close());
+
+  it('a raise of the ne2k (inside its port handler, in v86) is made at the next instruction boundary; a lower cancels it', () => {
+    const p = pic();
+    const requested = (): number => p.mem[p.master + IRR]! | p.mem[p.slave + IRR]!;
+    const pci = cpu().devices.pci;
+    pci.lower_irq(NE2K);
+    const before = requested();
+    const deferred = net.hostCounters().v86NicIrqDeferred;
+    pci.raise_irq(NE2K); // what src/ne2k.js does when a cause is pending
+    expect(net.hostCounters().v86NicIrqDeferred).toBe(deferred + 1);
+    expect(requested()).toBe(before);
+    boundary();
+    expect(requested()).not.toBe(before);
+    pci.lower_irq(NE2K);
+    // Raised and lowered before a boundary: the PIC never sees the pulse.
+    const settled = requested();
+    pci.raise_irq(NE2K);
+    pci.lower_irq(NE2K);
+    boundary();
+    expect(requested()).toBe(settled);
+  });
+
+  it('the cascade left in service by v86 (nothing in service on the slave, CPU halted with IF=1) is repaired; any other state is left alone', () => {
+    const p = pic();
+    const c = cpu();
+    const savedFlags = c.flags[0]!;
+    const saved = [p.mem[p.master + ISR]!, p.mem[p.slave + ISR]!, c.in_hlt[0]!];
+    try {
+      const repairs = net.hostCounters().picCascadeRepairs;
+      c.flags[0] = savedFlags | 0x200;
+      c.in_hlt[0] = 1;
+      // The slave still has an interrupt in service: its EOI (and the master's) is to come.
+      p.mem[p.master + ISR] = 0x04;
+      p.mem[p.slave + ISR] = 0x08;
+      boundary();
+      expect(p.mem[p.master + ISR]).toBe(0x04);
+      // Running, not halted: it may sit between the slave's EOI and the master's.
+      p.mem[p.slave + ISR] = 0;
+      c.in_hlt[0] = 0;
+      boundary();
+      expect(p.mem[p.master + ISR]).toBe(0x04);
+      // Interrupts off: the guest is not waiting for one.
+      c.in_hlt[0] = 1;
+      c.flags[0] = savedFlags & ~0x200;
+      boundary();
+      expect(p.mem[p.master + ISR]).toBe(0x04);
+      expect(net.hostCounters().picCascadeRepairs).toBe(repairs);
+      // Halted, IF=1, slave idle: the stale bit goes, other master bits stay.
+      c.flags[0] = savedFlags | 0x200;
+      p.mem[p.master + ISR] = 0x05;
+      boundary();
+      expect(p.mem[p.master + ISR]).toBe(0x01);
+      expect(net.hostCounters().picCascadeRepairs).toBe(repairs + 1);
+    } finally {
+      c.flags[0] = savedFlags;
+      p.mem[p.master + ISR] = saved[0]!;
+      p.mem[p.slave + ISR] = saved[1]!;
+      c.in_hlt[0] = saved[2]!;
+    }
   });
 });
