@@ -7,8 +7,12 @@
  *
  *   gcc -m32 -static -nostdlib -ffreestanding -fno-pic -no-pie -O2 -o udp-send guest-udp-send.c
  *   udp-send A.B.C.D PORT PAYLOAD_BYTES SECONDS
+ *   udp-send -l PORT SECONDS
  *
- * Prints "udp-send: sent N errors E ms T".
+ * Prints "udp-send: sent N errors E ms T". With -l it binds PORT and holds
+ * the socket for SECONDS without reading: datagrams injected to that port
+ * end at the full socket buffer instead of making the kernel answer each
+ * one with an ICMP port unreachable (which would dominate the guest's work).
  */
 
 typedef unsigned int u32;
@@ -16,7 +20,7 @@ typedef unsigned short u16;
 typedef unsigned char u8;
 
 /* i386 system call numbers (arch/x86/entry/syscalls/syscall_32.tbl). */
-enum { SYS_exit = 1, SYS_write = 4, SYS_clock_gettime = 265, SYS_socket = 359, SYS_connect = 362 };
+enum { SYS_exit = 1, SYS_write = 4, SYS_nanosleep = 162, SYS_clock_gettime = 265, SYS_socket = 359, SYS_bind = 361, SYS_connect = 362 };
 
 static long sys3(long n, long a, long b, long c) {
   long r;
@@ -71,9 +75,32 @@ static long now_ms(void) {
 
 static u8 payload[65536];
 
+static u16 be16(unsigned long port) {
+  return (u16)((port >> 8) | ((port & 0xff) << 8));
+}
+
+static int listen_only(char **argv) {
+  unsigned long port, secs;
+  if (parse_u(argv[2], &port) || parse_u(argv[3], &secs) || port == 0 || port > 65535) {
+    out("usage: udp-send -l PORT SECONDS\n");
+    return 2;
+  }
+  long fd = sys3(SYS_socket, 2 /* AF_INET */, 2 /* SOCK_DGRAM */, 0);
+  struct sockaddr_in4 sa = { 2, be16(port), 0, { 0 } };
+  if (fd < 0 || sys3(SYS_bind, fd, (long)&sa, sizeof sa) < 0) {
+    out("udp-send: bind failed\n");
+    return 1;
+  }
+  out("udp-send: listening\n");
+  struct timespec32 t = { (long)secs, 0 };
+  sys3(SYS_nanosleep, (long)&t, 0, 0);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   unsigned long port, size, secs;
   u32 ip;
+  if (argc == 4 && argv[1][0] == '-' && argv[1][1] == 'l' && !argv[1][2]) return listen_only(argv);
   if (argc != 5 || parse_ip(argv[1], &ip) || parse_u(argv[2], &port) || parse_u(argv[3], &size) || parse_u(argv[4], &secs) ||
       port == 0 || port > 65535 || size > sizeof payload) {
     out("usage: udp-send A.B.C.D PORT PAYLOAD_BYTES SECONDS\n");
@@ -84,7 +111,7 @@ int main(int argc, char **argv) {
     out("udp-send: socket failed\n");
     return 1;
   }
-  struct sockaddr_in4 sa = { 2, (u16)((port >> 8) | ((port & 0xff) << 8)), ip, { 0 } };
+  struct sockaddr_in4 sa = { 2, be16(port), ip, { 0 } };
   if (sys3(SYS_connect, fd, (long)&sa, sizeof sa) < 0) {
     out("udp-send: connect failed\n");
     return 1;
