@@ -32,6 +32,8 @@ import { VIRTIO_NET_STATE, type VirtioNetSaved } from './state.js';
 import { flowInfo, newRssConfig, rssPair, symmetricFlowHash, RSS_MAX_INDIRECTION_TABLE_LENGTH, RSS_MAX_KEY_SIZE, SUPPORTED_HASH_TYPES, type FlowInfo, type RssConfig } from './steer.js';
 import { newTxState, processTx, type TxHost, type TxState } from './tx.js';
 
+const GUEST_CSUM_BIT = 1n << BigInt(VIRTIO_NET_F.GUEST_CSUM);
+
 /** Largest control command read (a MAC table of 10 000 addresses). */
 const MAX_CTRL_COMMAND = 64 * 1024;
 const STEERING_SLOTS = 256;
@@ -63,6 +65,10 @@ export class VirtioNet implements NicDevice, VirtioDeviceModel, TxHost, RxHost, 
   currentPairs = 1;
   rssEnabled = false;
   guestOffloads = 0n;
+  /** GUEST_CSUM negotiated and enabled: received frames whose checksum checks out carry DATA_VALID. */
+  get guestCsum(): boolean {
+    return (this.guestOffloads & GUEST_CSUM_BIT) !== 0n;
+  }
   linkUp = true;
   announcing = false;
   readonly steering = new Uint8Array(STEERING_SLOTS);

@@ -8,6 +8,9 @@
  *    partial checksums are completed and GSO frames segmented in software
  *    (QEMU clears them when the peer has no vnet header, and UFO without a
  *    UFO-capable peer);
+ *  - with GUEST_CSUM on, a received frame whose TCP/UDP checksum checks out
+ *    carries DATA_VALID (§5.1.6.4.1), so the driver skips verifying it;
+ *    QEMU passes the backend's header (zero behind `user`);
  *  - with VERSION_1 and without MRG_RXBUF, `num_buffers` is written as 1
  *    (§5.1.6.4); QEMU 7.2 writes only the first 10 header bytes;
  *  - a configuration change notification sets ISR bit 1 only (§4.1.4.5);

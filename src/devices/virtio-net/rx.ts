@@ -21,7 +21,8 @@ import type { VirtioCore } from '../../virtio/core.js';
 import { Chain, Pop } from '../../virtio/queue/chain.js';
 import type { RingMark } from '../../virtio/queue/ring.js';
 import type { NetCounters } from './counters.js';
-import { HDR, VNET_HDR_LEN, VNET_HDR_LEN_LEGACY } from './hdr.js';
+import { HDR, VNET_HDR_F_DATA_VALID, VNET_HDR_LEN, VNET_HDR_LEN_LEGACY } from './hdr.js';
+import { validateRxChecksums } from '../../wire/offload.js';
 
 export interface RxState {
   readonly chain: Chain;
@@ -75,6 +76,19 @@ export interface RxHost extends BurstListener {
   readonly stats: NetCounters;
   readonly hdrLen: number;
   readonly mergeable: boolean;
+  /** GUEST_CSUM is on: the header may say DATA_VALID. */
+  readonly guestCsum: boolean;
+}
+
+/**
+ * The header's flags for a received frame: DATA_VALID when the guest took
+ * GUEST_CSUM and the frame's TCP or UDP checksum (and IPv4 header checksum)
+ * checks out (§5.1.6.4.1), so the driver need not verify it again; else 0.
+ */
+function rxFlags(h: RxHost, frame: Uint8Array): number {
+  if (!h.guestCsum) return 0;
+  const r = validateRxChecksums(frame);
+  return r.l4 === 'ok' && r.ipv4 !== 'bad' ? VNET_HDR_F_DATA_VALID : 0;
 }
 
 /** Place `frame` in receive queue `q`. */
@@ -88,11 +102,13 @@ export function receiveInto(h: RxHost, q: number, frame: Uint8Array): ReceiveRes
   const chain = rx.chain;
   const p = core.pop(q, chain);
   if (p === Pop.Empty) return core.needsReset ? 'drop' : starve(h, q);
+  const flags = rxFlags(h, frame);
   if (p === Pop.Ok && chain.readable === 0 && chain.writableBytes >= total) {
     const mem = core.mem;
     if (frame.length <= STAGE_MAX) {
-      // Header (zeros; num_buffers 1 with the 12-byte header, §5.1.6.4) and frame in one write.
+      // Header (flags; num_buffers 1 with the 12-byte header, §5.1.6.4) and frame in one write.
       const st = rx.stage;
+      st[HDR.FLAGS] = flags;
       st[10] = hl === VNET_HDR_LEN ? 1 : 0;
       st[11] = 0;
       st.set(frame, hl);
@@ -103,7 +119,9 @@ export function receiveInto(h: RxHost, q: number, frame: Uint8Array): ReceiveRes
       }
       chain.write(mem, 0, v);
     } else {
-      chain.write(mem, 0, hl === VNET_HDR_LEN ? rx.hdr12 : rx.hdr10);
+      const hdr = hl === VNET_HDR_LEN ? rx.hdr12 : rx.hdr10;
+      hdr[HDR.FLAGS] = flags;
+      chain.write(mem, 0, hdr);
       chain.write(mem, hl, frame);
     }
     core.push(q, chain, total);
@@ -114,6 +132,7 @@ export function receiveInto(h: RxHost, q: number, frame: Uint8Array): ReceiveRes
   }
   core.rewind(q, rx.mark);
   rx.hdr.fill(0);
+  rx.hdr[HDR.FLAGS] = flags;
   return h.mergeable ? mergeable(h, q, frame, total) : single(h, q, frame, total);
 }
 

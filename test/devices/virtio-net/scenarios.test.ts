@@ -245,3 +245,35 @@ describe.each(COMBOS)('virtio-net scenarios: $name', (combo) => {
     expect(d.counters()['rxFiltered']).toBe(2);
   });
 });
+
+describe('DATA_VALID on receive (GUEST_CSUM, §5.1.6.4.1)', () => {
+  const offloads = (bits: bigint): Uint8Array => {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, bits, true);
+    return b;
+  };
+  for (const combo of COMBOS) {
+    it(`${combo.name}: set for a good TCP/UDP checksum; not for a bad one, non-IP, without GUEST_CSUM, or with it switched off`, () => {
+      const d = new Driver({ combo, features: [VIRTIO_NET_F.GUEST_CSUM, VIRTIO_NET_F.CTRL_GUEST_OFFLOADS] });
+      d.postRx(16, 2048);
+      d.kick(0);
+      const udp = ipFrame({ payload: 100, udp: true, dst: DEFAULT_MAC }).frame;
+      const tcp = ipFrame({ payload: 1400, dst: DEFAULT_MAC }).frame; // staged and unstaged paths
+      const tcp6 = ipFrame({ payload: 200, ipv6: true, dst: DEFAULT_MAC }).frame;
+      const bad = udp.slice();
+      bad[bad.length - 1] ^= 0xff;
+      const plain = ethFrame(DEFAULT_MAC, OTHER_MAC, 46, 1);
+      for (const f of [udp, tcp, tcp6, bad, plain]) d.peer.send(f);
+      expect(d.receive().map((g) => g.hdr[0])).toEqual([2, 2, 2, 0, 0]);
+      // The driver switches the receive offloads off (VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET 0).
+      expect(d.ctrl(5, 0, offloads(0n))).toBe(0);
+      d.peer.send(udp);
+      expect(d.receive().map((g) => g.hdr[0])).toEqual([0]);
+      const off = new Driver({ combo });
+      off.postRx(4, 2048);
+      off.kick(0);
+      off.peer.send(udp);
+      expect(off.receive().map((g) => [...g.hdr.subarray(0, 10)])).toEqual([new Array(10).fill(0)]);
+    });
+  }
+});
