@@ -1,8 +1,8 @@
 /**
  * The ring code's batching, against hand-built rings: avail entries and the
  * descriptor table read in bulk (split), descriptors read ahead (packed),
- * used elements written at publish (split), and bursts (one publish for
- * several pushes). Each test names the rule that keeps the batching
+ * used elements written at publish (split and packed), and bursts (one
+ * publish for several pushes). Each test names the rule that keeps the batching
  * invisible to the driver.
  */
 import { describe, expect, it } from 'vitest';
@@ -190,6 +190,121 @@ describe('packed ring read-ahead', () => {
     expect(pop(mem, r, F, c)).toBe(Pop.BadRing);
     expect(r.error).toEqual({ kind: 'packed-list-broken', at: 2 });
     expect(r.nextAvail).toBe(1);
+  });
+});
+
+describe('packed ring used descriptors, written at publish', () => {
+  const DESC = 0x1000;
+  const setup = (size: number) => {
+    const ram = RegionMemory.ofSize(1 << 20);
+    const writes: Array<{ addr: number; len: number }> = [];
+    const mem = new ObservedMemory(ram, { after: (op, addr, len) => isWriteOp(op) && writes.push({ addr, len }) });
+    const r = newRing('packed', size, DESC, 0x2000, 0x3000);
+    /** The driver makes buffer `id` available at `slot` (flags last, as a driver does). */
+    const put = (slot: number, id: number, flags: number): void => desc(ram, DESC + 16 * slot, 0x8000 + 0x100 * id, 0x80, id, flags);
+    const slotOf = (slot: number) => {
+      const at = DESC + 16 * slot;
+      return { addr: ram.readU32(at), len: ram.readU32(at + 8), id: ram.readU16(at + 12), flags: ram.readU16(at + 14) };
+    };
+    const c = new Chain();
+    /** Pop `n` buffers and push each back with length 100 + id. */
+    const use = (n: number): void => {
+      for (let i = 0; i < n; i++) {
+        expect(pop(mem, r, F, c)).toBe(Pop.Ok);
+        push(mem, r, c.head, c.ringSlots, 100 + c.head);
+      }
+    };
+    return { ram, mem, r, writes, put, slotOf, use, c };
+  };
+
+  it('§2.8.2, §2.8.9: nothing is written at push; a run of used descriptors is one write, then the first one\'s flags', () => {
+    const { mem, r, writes, put, slotOf, use } = setup(8);
+    for (let i = 0; i < 6; i++) put(i, i, AV | WRITE);
+    use(6);
+    expect(writes).toEqual([]);
+    expect(hasUnpublished(r)).toBe(true);
+    publish(mem, r);
+    expect(hasUnpublished(r)).toBe(false);
+    // The whole run with the first descriptor's flags as they were (still available), then those flags.
+    expect(writes).toEqual([{ addr: DESC, len: 16 * 6 }, { addr: DESC + 14, len: 2 }]);
+    for (let i = 0; i < 6; i++) expect(slotOf(i)).toEqual({ addr: 0x8000 + 0x100 * i, len: 100 + i, id: i, flags: AV | US | WRITE });
+  });
+
+  it('a run across the end of the ring: two writes, the used flags of each lap, the first one\'s flags last', () => {
+    const { mem, r, writes, put, slotOf, use } = setup(8);
+    for (let i = 0; i < 5; i++) put(i, i, AV | WRITE);
+    use(5);
+    publish(mem, r);
+    writes.length = 0;
+    // Slots 5-7 in the first lap, 0-2 in the second (available: AVAIL clear, USED set).
+    for (let i = 5; i < 8; i++) put(i, i, AV | WRITE);
+    for (let i = 0; i < 3; i++) put(i, i, US | WRITE);
+    use(6);
+    publish(mem, r);
+    expect(writes).toEqual([{ addr: DESC + 16 * 5, len: 16 * 3 }, { addr: DESC, len: 16 * 3 }, { addr: DESC + 16 * 5 + 14, len: 2 }]);
+    for (let i = 5; i < 8; i++) expect(slotOf(i)).toEqual({ addr: 0x8000 + 0x100 * i, len: 100 + i, id: i, flags: AV | US | WRITE });
+    for (let i = 0; i < 3; i++) expect(slotOf(i)).toEqual({ addr: 0x8000 + 0x100 * i, len: 100 + i, id: i, flags: WRITE });
+  });
+
+  it('§2.8.6: with a list among them, one by one; the slot skipped after the list is left as the driver wrote it', () => {
+    const { ram, mem, r, writes, put, slotOf, use } = setup(8);
+    // Buffer 7: slots 0-1 (its id in the last one); buffers 2-5 in slots 2-5.
+    desc(ram, DESC, 0x9000, 0x40, 0, AV | 1);
+    put(1, 7, AV | WRITE);
+    for (let i = 2; i < 6; i++) put(i, i, AV | WRITE);
+    const skipped = slotOf(1);
+    use(5);
+    publish(mem, r);
+    expect(slotOf(1)).toEqual(skipped);
+    expect(writes.some((w) => w.addr < DESC + 32 && w.addr + w.len > DESC + 16)).toBe(false);
+    expect(writes.at(-1)).toEqual({ addr: DESC + 14, len: 2 });
+    expect(slotOf(0)).toMatchObject({ len: 107, id: 7, flags: AV | US | WRITE });
+    for (let i = 2; i < 6; i++) expect(slotOf(i)).toMatchObject({ len: 100 + i, id: i, flags: AV | US | WRITE });
+  });
+
+  it('a few are written one by one: length and id, then flags, the first one\'s flags last', () => {
+    const { mem, r, writes, put, use } = setup(8);
+    for (let i = 0; i < 3; i++) put(i, i, AV | WRITE);
+    use(3);
+    publish(mem, r);
+    expect(writes).toEqual([
+      { addr: DESC + 8, len: 6 },
+      { addr: DESC + 16 + 8, len: 6 },
+      { addr: DESC + 16 + 14, len: 2 },
+      { addr: DESC + 32 + 8, len: 6 },
+      { addr: DESC + 32 + 14, len: 2 },
+      { addr: DESC + 14, len: 2 },
+    ]);
+  });
+
+  it('§2.8.16: a refill does not read over used descriptors of the previous lap that are not published yet', () => {
+    const { mem, r, put, slotOf, c } = setup(8);
+    for (let i = 0; i < 8; i++) put(i, i, AV | WRITE);
+    // All eight taken; 0-3 used and published, 4-7 used and held back.
+    for (let i = 0; i < 8; i++) expect(pop(mem, r, F, c)).toBe(Pop.Ok);
+    for (let i = 0; i < 4; i++) push(mem, r, i, 1, 100 + i);
+    publish(mem, r);
+    for (let i = 4; i < 8; i++) push(mem, r, i, 1, 100 + i);
+    // The driver reuses the published slots 0-3 (and buffers 0-3, in another order) for the second lap.
+    for (let i = 0; i < 4; i++) put(i, 3 - i, US | WRITE);
+    for (let i = 0; i < 4; i++) {
+      expect(pop(mem, r, F, c)).toBe(Pop.Ok);
+      expect(c.head).toBe(3 - i);
+    }
+    expect(pop(mem, r, F, c)).toBe(Pop.Empty);
+    publish(mem, r);
+    for (let i = 4; i < 8; i++) expect(slotOf(i)).toEqual({ addr: 0x8000 + 0x100 * i, len: 100 + i, id: i, flags: AV | US | WRITE });
+  });
+
+  it('pushes with no descriptor read yet (a restored ring), or more than a ring\'s worth before a publish, still end up in the ring', () => {
+    const { mem, r, slotOf } = setup(4);
+    for (let i = 0; i < 6; i++) push(mem, r, i % 4, 1, 50 + i);
+    publish(mem, r);
+    expect(hasUnpublished(r)).toBe(false);
+    // Slots 0-1 hold the fifth and sixth (second lap: no AVAIL/USED bits), 2-3 the third and fourth.
+    expect([0, 1, 2, 3].map((i) => slotOf(i).len)).toEqual([54, 55, 52, 53]);
+    expect(slotOf(0).flags).toBe(WRITE);
+    expect(slotOf(2).flags).toBe(AV | US | WRITE);
   });
 });
 

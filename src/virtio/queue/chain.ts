@@ -117,6 +117,27 @@ export class Chain {
   }
 
   /**
+   * `clear(head)` then `add` of one buffer, for a chain of a single
+   * descriptor (the common case): the checks of `add` that one buffer can fail.
+   */
+  one(mem: GuestMemory, head: number, addr: number, len: number, writable: boolean): ChainError | undefined {
+    this.clear(head);
+    if (len === 0) return { kind: 'zero-length', addr };
+    if (!mem.contains(addr, len)) return { kind: 'buffer-outside-ram', addr, len };
+    if (this.capacity === 0) return { kind: 'chain-too-long', limit: 0 };
+    this.addr[0] = addr;
+    this.len[0] = len;
+    this.count = 1;
+    if (writable) {
+      this.writableBytes = len;
+    } else {
+      this.readable = 1;
+      this.readableBytes = len;
+    }
+    return undefined;
+  }
+
+  /**
    * Copy `dst.length` device-readable bytes starting `offset` bytes into the
    * readable part. Returns the bytes copied (less when the chain is shorter).
    */

@@ -51,18 +51,32 @@ export interface PackedRing {
   signalledWrap: boolean;
   signalledValid: boolean;
   inFlight: number;
-  /** Slot of the first used descriptor of the unpublished batch (its flags go last, §2.8.13), or -1. */
-  pendingSlot: number;
-  pendingFlags: number;
+  /**
+   * Used descriptors pushed and not yet written (like the split ring's used
+   * elements, they go to the ring at publish): `staged` of them, covering
+   * `stagedSlots` ring slots from `stageSlot[0]` on (in the lap whose wrap
+   * counter is `stageWrap`); `stageSlot` holds each one's slot, in push
+   * order. Each is put together in `win`, over the copy of the descriptor
+   * read from its slot. `stagedRun`: every one took one slot (so they fill
+   * consecutive slots) and `win` held the ring when it was pushed.
+   */
+  staged: number;
+  stagedSlots: number;
+  stagedRun: boolean;
+  stageWrap: boolean;
+  readonly stageSlot: Uint16Array;
   error: RingError | undefined;
   /**
-   * A copy of guest descriptors, not ring state: a run of descriptors read
-   * in one go and seen available, positions [winFrom, winTo) of the lap whose
-   * wrap counter is `winWrap`. An available descriptor does not change until
-   * the device uses it (the device may read it at once, §2.8.21.1), so pops
-   * inside the run need no further read. `winWant`: descriptors to read at
-   * the next refill (grows while runs are consumed whole, shrinks to what
-   * the driver makes available at a time).
+   * A copy of the descriptor ring, not ring state (made when first
+   * needed). Positions [winFrom, winTo) of the lap whose wrap counter is
+   * `winWrap`: a run of descriptors read in one go and seen available. An
+   * available descriptor does not change until the device uses it (the
+   * device may read it at once, §2.8.21.1), so pops inside the run need no
+   * further read. `winWant`: descriptors to read at the next refill (grows
+   * while runs are consumed whole, shrinks to what the driver makes
+   * available at a time). Behind `nextAvail`, the copies of descriptors the
+   * device took: `packedPush` puts the used descriptors together over them,
+   * and a refill never reads over those before they are published.
    */
   win: DataView | undefined;
   winFrom: number;
@@ -90,8 +104,11 @@ export function newPackedRing(size: number, desc: number, driver: number, device
     signalledWrap: true,
     signalledValid: true,
     inFlight: 0,
-    pendingSlot: -1,
-    pendingFlags: 0,
+    staged: 0,
+    stagedSlots: 0,
+    stagedRun: true,
+    stageWrap: true,
+    stageSlot: new Uint16Array(size),
     error: undefined,
     win: undefined,
     winFrom: 0,
@@ -104,13 +121,14 @@ export function newPackedRing(size: number, desc: number, driver: number, device
 const scratch = new Uint8Array(DESC_SIZE);
 const scratchView = new DataView(scratch.buffer);
 const entry = new Uint8Array(DESC_SIZE);
-/** Most descriptors read ahead at once (1 KiB). */
-const WIN_MAX = 64;
+/** Most descriptors read ahead at once (4 KiB, as much as a split ring's table copy of 256 entries). */
+const WIN_MAX = 256;
 /** len and id of a used descriptor, written together. */
 const usedLenId = new Uint8Array(6);
 
 function isAvail(flags: number, wrap: boolean): boolean {
-  return ((flags & VIRTQ_DESC_F_AVAIL) !== 0) === wrap && ((flags & VIRTQ_DESC_F_USED) !== 0) !== wrap;
+  // AVAIL equal to the wrap counter, USED its inverse (§2.8.1).
+  return (flags & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)) === (wrap ? VIRTQ_DESC_F_AVAIL : VIRTQ_DESC_F_USED);
 }
 
 /** Position `pos` of the current lap (wrap counter `wrap`) is in the read-ahead run. */
@@ -120,20 +138,26 @@ function inWindow(r: PackedRing, pos: number, wrap: boolean): boolean {
 
 /**
  * Read up to `winWant` descriptors from `nextAvail` (not past the ring's
- * end) and keep the available run at its start. Returns the run's length,
- * or -1 when the ring cannot be read.
+ * end, nor over staged used descriptors) and keep the available run at
+ * their start. Returns the run's length, or -1 when the ring cannot be read.
  */
 function refill(mem: GuestMemory, r: PackedRing): number {
   const p = r.nextAvail;
   const wrap = r.availWrap;
-  const n = Math.min(r.winWant, r.size - p);
-  let w = r.win;
-  if (w === undefined) {
-    w = new DataView(new ArrayBuffer(DESC_SIZE * r.size));
-    r.win = w;
+  let n = Math.min(r.winWant, r.size - p);
+  if (r.staged > 0 && r.stageWrap !== wrap) {
+    // Staged used descriptors of the previous lap lie ahead: the driver
+    // cannot make those slots available again before they are published (§2.8.16).
+    n = Math.min(n, r.stageSlot[0]! - p);
   }
   r.winTo = r.winFrom;
+  if (n <= 0) return 0;
   const at = r.desc + DESC_SIZE * p;
+  // The first one's flags alone first: a ring with nothing new costs one small read.
+  const flags = mem.readU16(at + 14);
+  if (typeof flags !== 'number') return -1;
+  if (!isAvail(flags, wrap)) return 0;
+  const w = r.win ?? newWin(r);
   if (n === 1) {
     // One descriptor: through the fixed scratch (no view to make).
     if (mem.read(at, scratch) !== undefined) return -1;
@@ -167,36 +191,54 @@ function fail(r: PackedRing, e: RingError): Pop {
  * descriptors) to find its buffer id and length even when one of its buffers
  * is bad, so a bad buffer can still be returned; a list that is not fully
  * available or runs past the ring is a ring error and consumes nothing.
+ *
+ * (Lists, indirect tables and errors are handled out of line: the
+ * one-descriptor path stays short.)
  */
 export function packedPop(mem: GuestMemory, r: PackedRing, f: RingFeatures, chain: Chain): Pop {
-  // The first descriptor from the read-ahead run, or a new run read from there.
-  if (!inWindow(r, r.nextAvail, r.availWrap)) {
+  const p = r.nextAvail;
+  // The first descriptor from the read-ahead run, or a new run read from
+  // there: every buffer's first descriptor is in `win` when it is taken.
+  if (!inWindow(r, p, r.availWrap)) {
     const m = refill(mem, r);
-    if (m < 0) return fail(r, { kind: 'ring-unreadable', addr: r.desc + DESC_SIZE * r.nextAvail });
-    if (m === 0) return Pop.Empty;
+    if (m <= 0) return m < 0 ? ringUnreadable(r, r.desc + DESC_SIZE * p) : Pop.Empty;
   }
-  if (r.inFlight >= r.size) return fail(r, { kind: 'too-many-in-flight', size: r.size });
+  if (r.inFlight >= r.size) return tooManyInFlight(r);
   const w = r.win!;
-  const o0 = DESC_SIZE * r.nextAvail;
-  const flags0 = w.getUint16(o0 + 14, true);
-  if ((flags0 & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT)) === 0) {
-    // The common buffer, one descriptor: the loop below, unrolled.
-    const id0 = w.getUint16(o0 + 12, true);
-    if (id0 >= r.size) return fail(r, { kind: 'buffer-id-out-of-range', id: id0, size: r.size });
-    chain.clear(id0);
-    // >= 2^53 for any high word a RAM address cannot have: contains() then fails.
-    const e = chain.add(mem, w.getUint32(o0 + 4, true) * 0x1_0000_0000 + w.getUint32(o0, true), w.getUint32(o0 + 8, true), (flags0 & VIRTQ_DESC_F_WRITE) !== 0);
-    if (++r.nextAvail === r.size) {
-      r.nextAvail = 0;
-      r.availWrap = !r.availWrap;
-    }
-    r.inFlight++;
-    if (e) {
-      chain.error = e;
-      return Pop.BadChain;
-    }
-    return Pop.Ok;
+  const o = DESC_SIZE * p;
+  const flags = w.getUint16(o + 14, true);
+  if ((flags & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT)) !== 0) return popList(mem, r, f, chain);
+  // The common buffer, one descriptor: the loop of `popList`, unrolled.
+  const id = w.getUint16(o + 12, true);
+  if (id >= r.size) return badBufferId(r, id);
+  // >= 2^53 for any high word a RAM address cannot have: contains() then fails.
+  const e = chain.one(mem, id, w.getUint32(o + 4, true) * 0x1_0000_0000 + w.getUint32(o, true), w.getUint32(o + 8, true), (flags & VIRTQ_DESC_F_WRITE) !== 0);
+  if (p + 1 === r.size) {
+    r.nextAvail = 0;
+    r.availWrap = !r.availWrap;
+  } else {
+    r.nextAvail = p + 1;
   }
+  r.inFlight++;
+  if (e === undefined) return Pop.Ok;
+  chain.error = e;
+  return Pop.BadChain;
+}
+
+function ringUnreadable(r: PackedRing, addr: number): Pop {
+  return fail(r, { kind: 'ring-unreadable', addr });
+}
+
+function tooManyInFlight(r: PackedRing): Pop {
+  return fail(r, { kind: 'too-many-in-flight', size: r.size });
+}
+
+function badBufferId(r: PackedRing, id: number): Pop {
+  return fail(r, { kind: 'buffer-id-out-of-range', id, size: r.size });
+}
+
+/** The rest of `packedPop`: a list of descriptors or an indirect table. */
+function popList(mem: GuestMemory, r: PackedRing, f: RingFeatures, chain: Chain): Pop {
   chain.clear(0);
   let pos = r.nextAvail;
   let wrap = r.availWrap;
@@ -235,7 +277,7 @@ export function packedPop(mem: GuestMemory, r: PackedRing, f: RingFeatures, chai
     if (!(flags & VIRTQ_DESC_F_NEXT)) break;
   }
   // The buffer id is in the last descriptor (§2.8.6); the driver keeps ids below the queue size.
-  if (id >= r.size) return fail(r, { kind: 'buffer-id-out-of-range', id, size: r.size });
+  if (id >= r.size) return badBufferId(r, id);
   r.nextAvail = pos;
   r.availWrap = wrap;
   r.inFlight++;
@@ -266,50 +308,115 @@ function indirect(mem: GuestMemory, f: RingFeatures, chain: Chain, addr: number,
 }
 
 /**
- * Write a used descriptor for buffer `id` that took `slots` ring entries.
- * The flags of the first descriptor of a batch are written by `packedPublish`,
- * after the rest (§2.8.13 multi-buffer requests).
+ * Return buffer `id`, which took `slots` ring entries, with `len` bytes
+ * written: staged at slot `nextUsed`, written to the ring by
+ * `packedPublish`. False when staged descriptors had to be written first
+ * and could not be (`r.error`).
  */
 export function packedPush(mem: GuestMemory, r: PackedRing, id: number, slots: number, len: number): boolean {
-  const at = r.desc + DESC_SIZE * r.nextUsed;
+  const s = slots > 1 ? Math.min(slots, r.size) : 1;
+  // More than a ring's worth between publishes: only a driver that made
+  // slots available again before they were used does that. Write out what
+  // is staged so far and go on.
+  const ok = r.stagedSlots + s <= r.size || writeStaged(mem, r);
+  const slot = r.nextUsed;
+  let w = r.win;
+  if (w === undefined || s > 1) {
+    // No copy of the ring yet (a ring restored with buffers in flight), or a list: not a run.
+    w ??= newWin(r);
+    r.stagedRun = false;
+  }
+  if (r.staged === 0) r.stageWrap = r.usedWrap;
+  r.stageSlot[r.staged++] = slot;
+  r.stagedSlots += s;
+  // Length, id and flags over the copy of the descriptor read from this
+  // slot; its Element Address, unused in a used descriptor (§2.8.4), stays.
+  const o = DESC_SIZE * slot;
   const flags = (r.usedWrap ? VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED : 0) | (len > 0 ? VIRTQ_DESC_F_WRITE : 0);
-  // len and id in one write; the flags after them, on their own (the first of a batch's at publish).
-  const u = usedLenId;
-  u[0] = len;
-  u[1] = len >>> 8;
-  u[2] = len >>> 16;
-  u[3] = len >>> 24;
-  u[4] = id;
-  u[5] = id >>> 8;
-  if (mem.write(at + 8, u) !== undefined) {
-    r.error = { kind: 'ring-unwritable', addr: at };
-    return false;
-  }
-  if (r.pendingSlot < 0) {
-    r.pendingSlot = r.nextUsed;
-    r.pendingFlags = flags;
-  } else {
-    mem.writeU16(at + 14, flags);
-  }
-  r.nextUsed += Math.max(1, slots);
-  if (r.nextUsed >= r.size) {
-    r.nextUsed -= r.size;
+  w.setUint32(o + 8, len, true);
+  w.setUint32(o + 12, (id & 0xffff) | (flags << 16), true);
+  const next = slot + s;
+  if (next >= r.size) {
+    r.nextUsed = next - r.size;
     r.usedWrap = !r.usedWrap;
+  } else {
+    r.nextUsed = next;
   }
   if (r.inFlight > 0) r.inFlight--;
+  return ok;
+}
+
+function newWin(r: PackedRing): DataView {
+  const w = new DataView(new ArrayBuffer(DESC_SIZE * r.size));
+  r.win = w;
+  return w;
+}
+
+/** Write the staged used descriptors; false when they could not be written (`r.error`). */
+export function packedPublish(mem: GuestMemory, r: PackedRing): boolean {
+  return writeStaged(mem, r);
+}
+
+/**
+ * From this many staged descriptors in consecutive slots on, they are
+ * written as one run (three accesses and two views, against two accesses
+ * each one by one).
+ */
+const RUN_MIN = 4;
+
+/**
+ * Write the staged used descriptors: each one's id and length with or
+ * before its flags, and the flags of the first one after everything else.
+ * The driver polls only the descriptor after the last one it processed
+ * (§2.8.2 "Polling of available and used descriptors"), so nothing of the
+ * batch is visible before all of it is written (as for a multi-buffer
+ * request, §2.8.9); within that, the device may order its descriptor
+ * writes as it likes (§2.8.12).
+ *
+ * Descriptors in consecutive slots (every buffer of one descriptor, the
+ * common case) are written whole from `win`, in one write (two across the
+ * end of the ring): each one's Element Address as the device read it, the
+ * first one's flags as they are in the ring; then those flags. Otherwise,
+ * and for a few, one by one: length and id in one write, flags in another,
+ * so that nothing is written into the slots skipped after a list (§2.8.6).
+ */
+function writeStaged(mem: GuestMemory, r: PackedRing): boolean {
+  const n = r.staged;
+  if (n === 0) return true;
+  const run = r.stagedRun && n >= RUN_MIN;
+  r.staged = 0;
+  r.stagedSlots = 0;
+  r.stagedRun = true;
+  const slot = r.stageSlot;
+  const w = r.win!;
+  const from = slot[0]!;
+  const first = r.desc + DESC_SIZE * from;
+  const firstFlags = w.getUint16(DESC_SIZE * from + 14, true);
+  if (run) {
+    const now = mem.readU16(first + 14);
+    if (typeof now !== 'number') return unwritable(r, first + 14);
+    w.setUint16(DESC_SIZE * from + 14, now, true);
+    const bytes = new Uint8Array(w.buffer);
+    const a = Math.min(n, r.size - from);
+    if (mem.write(first, bytes.subarray(DESC_SIZE * from, DESC_SIZE * (from + a))) !== undefined) return unwritable(r, first);
+    if (a < n && mem.write(r.desc, bytes.subarray(0, DESC_SIZE * (n - a))) !== undefined) return unwritable(r, r.desc);
+  } else {
+    const b = usedLenId;
+    for (let k = 0; k < n; k++) {
+      const o = DESC_SIZE * slot[k]!;
+      const at = r.desc + o;
+      for (let i = 0; i < 6; i++) b[i] = w.getUint8(o + 8 + i);
+      if (mem.write(at + 8, b) !== undefined) return unwritable(r, at + 8);
+      if (k > 0 && mem.writeU16(at + 14, w.getUint16(o + 14, true)) !== undefined) return unwritable(r, at + 14);
+    }
+  }
+  if (mem.writeU16(first + 14, firstFlags) !== undefined) return unwritable(r, first + 14);
   return true;
 }
 
-/** Write the flags held back by `packedPush`; false when they could not be written (`r.error`). */
-export function packedPublish(mem: GuestMemory, r: PackedRing): boolean {
-  if (r.pendingSlot < 0) return true;
-  const at = r.desc + DESC_SIZE * r.pendingSlot + 14;
-  r.pendingSlot = -1;
-  if (mem.writeU16(at, r.pendingFlags) !== undefined) {
-    r.error = { kind: 'ring-unwritable', addr: at };
-    return false;
-  }
-  return true;
+function unwritable(r: PackedRing, addr: number): boolean {
+  r.error = { kind: 'ring-unwritable', addr };
+  return false;
 }
 
 /** §2.8.10: consult the Driver Event Suppression structure. */

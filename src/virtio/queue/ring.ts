@@ -28,7 +28,7 @@ export function publish(mem: GuestMemory, r: Ring): boolean {
 
 /** True when used elements were pushed and not yet published. */
 export function hasUnpublished(r: Ring): boolean {
-  return r.kind === 'split' ? r.nextUsed !== r.publishedUsed : r.pendingSlot >= 0;
+  return r.kind === 'split' ? r.nextUsed !== r.publishedUsed : r.staged > 0;
 }
 
 export function hasAvailable(mem: GuestMemory, r: Ring): boolean {

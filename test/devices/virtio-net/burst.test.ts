@@ -52,6 +52,11 @@ describe('virtio-net: a transmit kick is one receive burst at the peer', () => {
         if (!combo.packed) {
           const usedIdx = b.rxq.areas.device + 2;
           expect(bmem.writes.slice(writes).filter((w) => w.addr === usedIdx)).toHaveLength(1);
+        } else {
+          // The eight used descriptors in one write, then the first one's flags, once (virtio 1.2 §2.8.2).
+          const desc = b.rxq.areas.desc;
+          const ring = bmem.writes.slice(writes).filter((w) => w.addr >= desc && w.addr < desc + 16 * b.rxq.size);
+          expect(ring).toEqual([{ addr: desc, len: 16 * 8 }, { addr: desc + 14, len: 2 }]);
         }
       });
     }
