@@ -64,10 +64,15 @@ export class VirtioNet implements NicDevice, VirtioDeviceModel, TxHost, RxHost, 
   negotiated = 0n;
   currentPairs = 1;
   rssEnabled = false;
-  guestOffloads = 0n;
-  /** GUEST_CSUM negotiated and enabled: received frames whose checksum checks out carry DATA_VALID. */
-  get guestCsum(): boolean {
-    return (this.guestOffloads & GUEST_CSUM_BIT) !== 0n;
+  private offloads = 0n;
+  /** GUEST_CSUM negotiated and enabled: received frames whose checksum checks out carry DATA_VALID (kept as a boolean: read per frame). */
+  guestCsum = false;
+  get guestOffloads(): bigint {
+    return this.offloads;
+  }
+  set guestOffloads(bits: bigint) {
+    this.offloads = bits;
+    this.guestCsum = (bits & GUEST_CSUM_BIT) !== 0n;
   }
   linkUp = true;
   announcing = false;

@@ -261,7 +261,7 @@ describe('DATA_VALID on receive (GUEST_CSUM, §5.1.6.4.1)', () => {
       const tcp = ipFrame({ payload: 1400, dst: DEFAULT_MAC }).frame; // staged and unstaged paths
       const tcp6 = ipFrame({ payload: 200, ipv6: true, dst: DEFAULT_MAC }).frame;
       const bad = udp.slice();
-      bad[bad.length - 1] ^= 0xff;
+      bad[bad.length - 1] = bad[bad.length - 1]! ^ 0xff;
       const plain = ethFrame(DEFAULT_MAC, OTHER_MAC, 46, 1);
       for (const f of [udp, tcp, tcp6, bad, plain]) d.peer.send(f);
       expect(d.receive().map((g) => g.hdr[0])).toEqual([2, 2, 2, 0, 0]);
