@@ -546,7 +546,7 @@ async function main() {
       for (const [name, fn] of TESTS) {
         g.prof.samples = guestProf ? [] : undefined;
         const r = await attempt(name, fn);
-        if (g.prof.samples) samples[name].push(...g.prof.samples);
+        if (g.prof.samples) for (const x of g.prof.samples) samples[name].push(x);
         g.prof.samples = undefined;
         if (!r) continue;
         per[name].push(r);
