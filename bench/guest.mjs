@@ -380,8 +380,10 @@ async function tcpTx(g) {
       req.setTimeout(20_000, () => req.destroy(new Error('no data from the guest for 20 s')));
     });
   while (first === 0 || last - first < windowSecs * 1000) {
+    const had = bytes;
     await fetchOnce();
     fetches++;
+    if (bytes === had) throw new Error('the guest\'s httpd sent an empty body');
   }
   const secs = (last - first) / 1000;
   return { mbyte: secs > 0 ? bytes / 1e6 / secs : 0, bytes, fetches };

@@ -223,7 +223,6 @@ export async function attachToV86(emulator: V86Like, options: AttachOptions): Pr
     if (internals.pci.devices[pciId] !== undefined) throw new V86CompatError(`attachToV86: PCI slot ${slot} was taken meanwhile`);
     device = model.create(ctx, { mac, name, options: { ...devOpts, mac } as DeviceOptions });
     fn.bind(device, options.mmioBase);
-    host.clock.install();
     NetClient.connect(device.net, backend.client);
   } catch (e) {
     fn.detach();

@@ -303,7 +303,8 @@ export class V86Host {
   /** Functions whose INTx rose during a register access, raised at the next safe point. */
   private readonly pendingRaise = new Set<V86Function>();
   /** v86's own devices (by PCI id) whose raises wait for the next safe point, and those waiting. */
-  private readonly guardedV86 = new Set<number>();
+  private readonly guardedV86 = new Map<number, number>();
+  private clockUsers = 0;
   private readonly pendingV86 = new Set<number>();
   private irqOriginals: { raise: V86Pci['raise_irq']; lower: V86Pci['lower_irq'] } | undefined;
   /** The last exception counted in `counters.deviceErrors`. */
@@ -363,18 +364,29 @@ export class V86Host {
   }
 
   add(fn: V86Function): void {
+    if (!this.functions.has(fn.pciId)) this.retainClock();
     this.functions.set(fn.pciId, fn);
     this.installConfigHooks();
   }
 
   remove(fn: V86Function): void {
-    this.functions.delete(fn.pciId);
+    if (this.functions.delete(fn.pciId)) this.releaseClock();
     this.pci.devices[fn.pciId] = undefined;
     this.pci.device_spaces[fn.pciId] = undefined;
-    if (this.functions.size === 0) {
-      this.uninstallConfigHooks();
-      this.clock.uninstall();
-    }
+    if (this.functions.size === 0) this.uninstallConfigHooks();
+  }
+
+  /**
+   * The clock hook (device timers, deferred raises, the cascade repair) stays
+   * in v86's loop while anyone uses it: each attached function and each
+   * connectV86Network. Returns nothing; pair with `releaseClock`.
+   */
+  retainClock(): void {
+    if (this.clockUsers++ === 0) this.clock.install();
+  }
+
+  releaseClock(): void {
+    if (this.clockUsers > 0 && --this.clockUsers === 0) this.clock.uninstall();
   }
 
   // ------------------------------------------------------------- config space
@@ -622,7 +634,8 @@ export class V86Host {
       this.irqOriginals = orig;
       // Own properties shadow the prototype's methods; deleting them restores v86's.
       pci.raise_irq = (id: number): void => {
-        if (!this.guardedV86.has(id)) return orig.raise.call(pci, id);
+        // Without the clock hook in v86's loop nothing would make the raise later.
+        if (!this.guardedV86.has(id) || this.clockUsers === 0) return orig.raise.call(pci, id);
         this.pendingV86.add(id);
         this.counters.v86NicIrqDeferred++;
         // Wakes the main loop if it sleeps (a halted guest); a no-op while it runs.
@@ -633,8 +646,16 @@ export class V86Host {
         orig.lower.call(pci, id);
       };
     }
-    this.guardedV86.add(pciId);
+    this.guardedV86.set(pciId, (this.guardedV86.get(pciId) ?? 0) + 1);
+    let undone = false;
     return () => {
+      if (undone) return;
+      undone = true;
+      const users = (this.guardedV86.get(pciId) ?? 1) - 1;
+      if (users > 0) {
+        this.guardedV86.set(pciId, users);
+        return;
+      }
       this.guardedV86.delete(pciId);
       if (this.pendingV86.delete(pciId)) this.irqOriginals?.raise.call(this.pci, pciId);
       if (this.guardedV86.size === 0 && this.irqOriginals) {

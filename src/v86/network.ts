@@ -110,7 +110,7 @@ export async function connectV86Network(emulator: V86Like, options: V86NetworkOp
     throw e;
   }
   // Device timers of the backend (user-mode TCP, DHCP) follow v86's clock.
-  host.clock.install();
+  host.retainClock();
   // v86's NIC raises its interrupt from inside the guest's port accesses (and when our
   // backend answers during the guest's transmit): raise it at the next instruction
   // boundary instead, where v86 delivers it properly (see V86Host.guardV86Intx).
@@ -144,7 +144,7 @@ export async function connectV86Network(emulator: V86Like, options: V86NetworkOp
       unguard?.();
       client.disconnect();
       if (owned) backend.close?.();
-      if (host.size === 0) host.clock.uninstall();
+      host.releaseClock();
     },
   };
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { connectV86Network, V86CompatError, type V86Network } from '../../src/v86/index.js';
+import { attachToV86, connectV86Network, V86CompatError, type V86Network } from '../../src/v86/index.js';
 import { HubRegistry } from '../../src/hub/hub.js';
 import { NetClient } from '../../src/hub/client.js';
 
@@ -133,6 +133,32 @@ describe('interrupts of v86\'s own NIC behind connectV86Network', () => {
     expect(requested()).toBe(settled);
   });
 
+  it('a nicemu NIC attached and detached meanwhile leaves the hook in place: the ne2k still gets its interrupts; close() undoes the guard', async () => {
+    const p = pic();
+    const requested = (): number => p.mem[p.master + IRR]! | p.mem[p.slave + IRR]!;
+    const pci = cpu().devices.pci;
+    const nic = await attachToV86(emu, { device: 'e1000', netdev: 'hubport,id=h10,hubid=10', hubs, v86Version: '0.5.462' });
+    nic.detach();
+    pci.lower_irq(NE2K);
+    // Forget what the PIC latched before (no CPU runs here to take it).
+    p.mem[p.master + IRR] = 0;
+    p.mem[p.slave + IRR] = 0;
+    pci.raise_irq(NE2K);
+    expect(requested()).toBe(0);
+    boundary();
+    expect(requested()).not.toBe(0);
+    pci.lower_irq(NE2K);
+    // A second network on the same NIC, closed again: the first one's guard stays.
+    const second = await connectV86Network(emu, { netdev: 'hubport,id=h11,hubid=11', hubs, v86Version: '0.5.462' });
+    second.close();
+    expect(Object.prototype.hasOwnProperty.call(pci, 'raise_irq')).toBe(true);
+    const deferred = net.hostCounters().v86NicIrqDeferred;
+    pci.raise_irq(NE2K);
+    expect(net.hostCounters().v86NicIrqDeferred).toBe(deferred + 1);
+    boundary();
+    pci.lower_irq(NE2K);
+  });
+
   it('the cascade left in service by v86 (nothing in service on the slave, CPU halted with IF=1) is repaired; any other state is left alone', () => {
     const p = pic();
     const c = cpu();
@@ -170,5 +196,11 @@ describe('interrupts of v86\'s own NIC behind connectV86Network', () => {
       p.mem[p.slave + ISR] = saved[1]!;
       c.in_hlt[0] = saved[2]!;
     }
+  });
+  it('close() gives v86 its own raise_irq/lower_irq back', () => {
+    const pci = cpu().devices.pci;
+    net.close();
+    expect(Object.prototype.hasOwnProperty.call(pci, 'raise_irq')).toBe(false);
+    expect(Object.prototype.hasOwnProperty.call(pci, 'lower_irq')).toBe(false);
   });
 });

@@ -688,7 +688,8 @@ export class Rtl8139 implements NicDevice, RxHost, TxHost {
       this.dmaDepth--;
     }
     if (r === 'busy') {
-      if (!this.rxPollTimer.armed) this.rxPollTimer.armAfter(RX_POLL_NS);
+      // Ring mode with RxOverflow still unacknowledged: the driver's ISR write looks again.
+      if (!this.rxPollTimer.armed && (this.cplusRx() || !(this.regs.u16(REG.ISR) & INT.RXOVW))) this.rxPollTimer.armAfter(RX_POLL_NS);
     } else if (this.rxPollTimer.armed) this.rxPollTimer.cancel();
     return r;
   }
@@ -706,6 +707,9 @@ export class Rtl8139 implements NicDevice, RxHost, TxHost {
     if (!this.cplusRx() && this.receiverOn() && this.net.incoming.length > 0) {
       this.events.rxOverflowReports++;
       this.raise(INT.RXOVW);
+      // Reported once: the timer runs again after the driver acknowledges it
+      // (its ISR write ends in a flush that finds the frame still waiting).
+      this.rxPollTimer.cancel();
     }
   }
 

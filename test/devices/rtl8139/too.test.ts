@@ -196,10 +196,13 @@ describe('rtl8139 (RTL8139C, 8139too-style driver)', () => {
       for (let n = -1; n !== 0; ) got += n = d.napiPoll(16);
       expect(b.inw(R.ISR) & (INT.ROK | INT.RXOVW)).toBe(0);
       if (b.waiting === 0) break;
-      // Frames still wait: within RX_POLL_NS the chip reports the full ring again.
+      // Frames still wait: within RX_POLL_NS the chip reports the full ring again,
+      // once: no more reports (nor timer runs) until the driver acknowledges it.
       b.clock.advance(RX_POLL_NS);
       expect(b.inw(R.ISR) & (INT.ROK | INT.RXOVW)).not.toBe(0);
       rearmed++;
+      b.clock.advance(10 * RX_POLL_NS);
+      expect(b.dev.counters()['rxOverflowReports']).toBe(rearmed);
     }
     expect(b.waiting).toBe(0);
     expect(rearmed).toBeGreaterThan(5);

@@ -269,6 +269,15 @@ describe('DATA_VALID on receive (GUEST_CSUM, §5.1.6.4.1)', () => {
       expect(d.ctrl(5, 0, offloads(0n))).toBe(0);
       d.peer.send(udp);
       expect(d.receive().map((g) => g.hdr[0])).toEqual([0]);
+      if (combo.mrg) {
+        // A frame spread over several mergeable buffers (not the one-buffer fast path).
+        const m = new Driver({ combo, features: [VIRTIO_NET_F.GUEST_CSUM] });
+        m.postRx(8, 512);
+        m.kick(0);
+        m.peer.send(tcp);
+        const got = m.receive();
+        expect(got.map((g) => [g.hdr[0], g.numBuffers > 1])).toEqual([[2, true]]);
+      }
       const off = new Driver({ combo });
       off.postRx(4, 2048);
       off.kick(0);
