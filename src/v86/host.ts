@@ -305,6 +305,8 @@ export class V86Host {
   /** v86's own devices (by PCI id) whose raises wait for the next safe point, and those waiting. */
   private readonly guardedV86 = new Map<number, number>();
   private clockUsers = 0;
+  /** A view on v86's wasm memory for the cascade repair (made again when the memory grows). */
+  private wasmView: Uint8Array | undefined;
   private readonly pendingV86 = new Set<number>();
   private irqOriginals: { raise: V86Pci['raise_irq']; lower: V86Pci['lower_irq'] } | undefined;
   /** The last exception counted in `counters.deviceErrors`. */
@@ -683,7 +685,9 @@ export class V86Host {
     const cpu = this.cpu;
     if (!cpu.in_hlt || cpu.in_hlt[0] === 0 || !cpu.get_pic_addr_master || !cpu.get_pic_addr_slave || !cpu.wasm_memory || !cpu.get_eflags) return;
     if ((cpu.get_eflags() & EFLAGS_IF) === 0) return;
-    const mem = new Uint8Array(cpu.wasm_memory.buffer);
+    const buffer = cpu.wasm_memory.buffer;
+    if (this.wasmView?.buffer !== buffer) this.wasmView = new Uint8Array(buffer);
+    const mem = this.wasmView;
     const masterIsr = cpu.get_pic_addr_master() + PIC_ISR;
     if ((mem[masterIsr]! & CASCADE_BIT) === 0 || mem[cpu.get_pic_addr_slave() + PIC_ISR] !== 0) return;
     mem[masterIsr] = mem[masterIsr]! & ~CASCADE_BIT;
