@@ -511,7 +511,13 @@ export class VirtioCore {
 
   // ------------------------------------------------------------------ save / restore
 
+  /**
+   * Used elements pushed and not yet published (a device holds them until a
+   * burst ends) are published first: the saved ring positions then match
+   * what guest memory holds.
+   */
   saveState(): CoreSaved {
+    for (let i = 0; i < this.queues.length; i++) if (this.hasUnpublished(i)) this.publish(i);
     return {
       status: this.status,
       isr: this.isr,
