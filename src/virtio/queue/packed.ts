@@ -329,8 +329,10 @@ export function packedPush(mem: GuestMemory, r: PackedRing, id: number, slots: n
   if (r.staged === 0) r.stageWrap = r.usedWrap;
   r.stageSlot[r.staged++] = slot;
   r.stagedSlots += s;
-  // Length, id and flags over the copy of the descriptor read from this
-  // slot; its Element Address, unused in a used descriptor (§2.8.4), stays.
+  // Length, id and flags over the device's copy of this slot; its Element
+  // Address is unused in a used descriptor (§2.8.4): it keeps whatever the
+  // copy holds (what the device read there, or zeros for a slot it did not
+  // read through the window, such as a list's later descriptors).
   const o = DESC_SIZE * slot;
   const flags = (r.usedWrap ? VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED : 0) | (len > 0 ? VIRTQ_DESC_F_WRITE : 0);
   w.setUint32(o + 8, len, true);
@@ -375,8 +377,9 @@ const RUN_MIN = 4;
  *
  * Descriptors in consecutive slots (every buffer of one descriptor, the
  * common case) are written whole from `win`, in one write (two across the
- * end of the ring): each one's Element Address as the device read it, the
- * first one's flags as they are in the ring; then those flags. Otherwise,
+ * end of the ring): the Element Address from the device's copy (unused in
+ * a used descriptor), the first one's flags as they are in the ring; then
+ * those flags. Otherwise,
  * and for a few, one by one: length and id in one write, flags in another,
  * so that nothing is written into the slots skipped after a list (§2.8.6).
  */
