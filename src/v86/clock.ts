@@ -19,6 +19,7 @@
  */
 import { VirtualClock, type Timer, type TimerHost } from '../time/clock.js';
 import type { V86Cpu } from './internals.js';
+import { shadowMethod } from './shadow.js';
 
 type HostTimeout = ReturnType<typeof setTimeout>;
 
@@ -28,7 +29,7 @@ export class V86Clock implements TimerHost {
   private hostTimeout: HostTimeout | undefined;
   private hostDeadline = Infinity;
   private readonly original: V86Cpu['run_hardware_timers'];
-  private installed = false;
+  private undo: (() => void) | undefined;
   /** Calls of the hook (for tests and stats). */
   polls = 0;
   /** Host timeouts that woke the emulator for a device timer. */
@@ -48,28 +49,27 @@ export class V86Clock implements TimerHost {
 
   /** Wrap `cpu.run_hardware_timers` (an own property shadowing the prototype's). */
   install(): void {
-    if (this.installed) return;
-    this.installed = true;
+    if (this.undo) return;
     const original = this.original;
     const clock = this;
-    this.cpu.run_hardware_timers = function (this: V86Cpu, acpiEnabled: boolean, now: number): number {
+    this.undo = shadowMethod(this.cpu, 'run_hardware_timers', function (this: V86Cpu, acpiEnabled: boolean, now: number): number {
       const theirs = original.call(this, acpiEnabled, now);
       const ours = clock.poll(now);
       clock.safePoint();
       return ours < theirs ? ours : theirs;
-    };
+    });
   }
 
   /** Put v86's own method back and stop the host timeout. */
   uninstall(): void {
-    if (!this.installed) return;
-    this.installed = false;
-    // Deleting the own property uncovers the prototype's method again.
-    if (Object.prototype.hasOwnProperty.call(this.cpu, 'run_hardware_timers') && this.cpu.run_hardware_timers !== this.original) {
-      delete (this.cpu as Partial<V86Cpu>).run_hardware_timers;
-      if (this.cpu.run_hardware_timers !== this.original) this.cpu.run_hardware_timers = this.original;
-    }
+    if (!this.undo) return;
+    this.undo();
+    this.undo = undefined;
     this.clearHostTimeout();
+  }
+
+  private get installed(): boolean {
+    return this.undo !== undefined;
   }
 
   now(): number {

@@ -50,6 +50,7 @@ import { adjustedRead, adjustedWrite } from '../machine/bus.js';
 import type { BarHandler, PciDevice } from '../machine/device.js';
 import type { IrqLine } from '../irq.js';
 import { V86Clock } from './clock.js';
+import { shadowMethod, undoAll } from './shadow.js';
 import { v86GuestMemory } from './memory.js';
 import { V86CompatError, type V86Cpu, type V86Internals, type V86Io, type V86Pci } from './internals.js';
 import type { RegionMemory } from '../dma/memory.js';
@@ -284,12 +285,6 @@ function routedIrq(pci: V86Pci, pciId: number): number {
   return pci.isa_bridge_space8[0x60 + ((pin - 1 + ((pciId >> 3) - 1)) & 3)]!;
 }
 
-interface PciOriginals {
-  query: V86Pci['pci_query'];
-  write8: V86Pci['pci_write8'];
-  write16: V86Pci['pci_write16'];
-  write32: V86Pci['pci_write32'];
-}
 
 export class V86Host {
   readonly cpu: V86Cpu;
@@ -308,12 +303,12 @@ export class V86Host {
   /** A view on v86's wasm memory for the cascade repair (made again when the memory grows). */
   private wasmView: Uint8Array | undefined;
   private readonly pendingV86 = new Set<number>();
-  private irqOriginals: { raise: V86Pci['raise_irq']; lower: V86Pci['lower_irq'] } | undefined;
+  private irqOriginals: { raise: V86Pci['raise_irq']; lower: V86Pci['lower_irq']; undo: () => void } | undefined;
   /** The last exception counted in `counters.deviceErrors`. */
   lastDeviceError: unknown;
   private readonly functions = new Map<number, V86Function>();
   private readonly windows: MemWindow[] = [];
-  private originals: PciOriginals | undefined;
+  private configUndo: Array<() => void> | undefined;
   private originalWrite16: V86Cpu['mmap_write16'] | undefined;
   private nextMmio = DEFAULT_MMIO_START;
   /** High byte of the last even-offset MMIO byte read (done as 16-bit), for the next byte read. */
@@ -394,12 +389,11 @@ export class V86Host {
   // ------------------------------------------------------------- config space
 
   private installConfigHooks(): void {
-    if (this.originals) return;
+    if (this.configUndo) return;
     const pci = this.pci;
-    const orig: PciOriginals = { query: pci.pci_query, write8: pci.pci_write8, write16: pci.pci_write16, write32: pci.pci_write32 };
-    this.originals = orig;
+    const orig = { query: pci.pci_query, write8: pci.pci_write8, write16: pci.pci_write16, write32: pci.pci_write32 };
     const fns = this.functions;
-    pci.pci_query = function (this: V86Pci): void {
+    const query = function (this: V86Pci): void {
       const fn = fns.get((this.pci_addr[2]! << 8) | this.pci_addr[1]!);
       if (!fn) return orig.query.call(this);
       this.pci_status32[0] = -0x80000000;
@@ -411,22 +405,18 @@ export class V86Host {
         if (!fn) return original.call(this, address, value);
         fn.configWrite(address & 0xff, size, value);
       };
-    pci.pci_write8 = writer(1, orig.write8);
-    pci.pci_write16 = writer(2, orig.write16);
-    pci.pci_write32 = writer(4, orig.write32);
+    this.configUndo = [
+      shadowMethod(pci, 'pci_query', query),
+      shadowMethod(pci, 'pci_write8', writer(1, orig.write8)),
+      shadowMethod(pci, 'pci_write16', writer(2, orig.write16)),
+      shadowMethod(pci, 'pci_write32', writer(4, orig.write32)),
+    ];
   }
 
   private uninstallConfigHooks(): void {
-    const orig = this.originals;
-    if (!orig) return;
-    this.originals = undefined;
-    const pci = this.pci as unknown as Record<string, unknown>;
-    for (const k of ['pci_query', 'pci_write8', 'pci_write16', 'pci_write32']) delete pci[k];
-    // If the methods were own properties to begin with, put them back.
-    if (this.pci.pci_query !== orig.query) this.pci.pci_query = orig.query;
-    if (this.pci.pci_write8 !== orig.write8) this.pci.pci_write8 = orig.write8;
-    if (this.pci.pci_write16 !== orig.write16) this.pci.pci_write16 = orig.write16;
-    if (this.pci.pci_write32 !== orig.write32) this.pci.pci_write32 = orig.write32;
+    if (!this.configUndo) return;
+    undoAll(this.configUndo);
+    this.configUndo = undefined;
   }
 
   // ------------------------------------------------------------- port I/O
@@ -633,20 +623,21 @@ export class V86Host {
     if (!this.irqOriginals) {
       const pci = this.pci;
       const orig = { raise: pci.raise_irq, lower: pci.lower_irq };
-      this.irqOriginals = orig;
-      // Own properties shadow the prototype's methods; deleting them restores v86's.
-      pci.raise_irq = (id: number): void => {
-        // Without the clock hook in v86's loop nothing would make the raise later.
-        if (!this.guardedV86.has(id) || this.clockUsers === 0) return orig.raise.call(pci, id);
-        this.pendingV86.add(id);
-        this.counters.v86NicIrqDeferred++;
-        // Wakes the main loop if it sleeps (a halted guest); a no-op while it runs.
-        this.cpu.stop_idling();
-      };
-      pci.lower_irq = (id: number): void => {
-        this.pendingV86.delete(id);
-        orig.lower.call(pci, id);
-      };
+      const undo = [
+        shadowMethod(pci, 'raise_irq', (id: number): void => {
+          // Without the clock hook in v86's loop nothing would make the raise later.
+          if (!this.guardedV86.has(id) || this.clockUsers === 0) return orig.raise.call(pci, id);
+          this.pendingV86.add(id);
+          this.counters.v86NicIrqDeferred++;
+          // Wakes the main loop if it sleeps (a halted guest); a no-op while it runs.
+          this.cpu.stop_idling();
+        }),
+        shadowMethod(pci, 'lower_irq', (id: number): void => {
+          this.pendingV86.delete(id);
+          orig.lower.call(pci, id);
+        }),
+      ];
+      this.irqOriginals = { ...orig, undo: () => undoAll(undo) };
     }
     this.guardedV86.set(pciId, (this.guardedV86.get(pciId) ?? 0) + 1);
     let undone = false;
@@ -661,10 +652,7 @@ export class V86Host {
       this.guardedV86.delete(pciId);
       if (this.pendingV86.delete(pciId)) this.irqOriginals?.raise.call(this.pci, pciId);
       if (this.guardedV86.size === 0 && this.irqOriginals) {
-        delete (this.pci as Partial<V86Pci>).raise_irq;
-        delete (this.pci as Partial<V86Pci>).lower_irq;
-        if (this.pci.raise_irq !== this.irqOriginals.raise) this.pci.raise_irq = this.irqOriginals.raise;
-        if (this.pci.lower_irq !== this.irqOriginals.lower) this.pci.lower_irq = this.irqOriginals.lower;
+        this.irqOriginals.undo();
         this.irqOriginals = undefined;
       }
     };
