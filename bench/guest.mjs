@@ -263,10 +263,29 @@ async function ifStats(g) {
   return { rxPackets: f[1], rxErrs: f[2], rxDrop: f[3], rxFifo: f[4], txPackets: f[9], txErrs: f[10], txDrop: f[11] };
 }
 
-async function pktgenTx(g, size) {
+const settle = () => new Promise((r) => setTimeout(r, 300));
+
+/**
+ * Run `cmd` in the guest while the NIC's peer counts (and drops) what the
+ * guest sends; `size`-byte frames. Returns the command's output and the
+ * frames/s seen at the peer, first to last frame.
+ */
+async function countAtPeer(g, cmd, size) {
   const s = g.port.sink;
   Object.assign(s, { frames: 0, bytes: 0, first: 0, last: 0 });
   g.port.mode = 'sink';
+  let r;
+  try {
+    r = await g.guest.console.run(cmd, (windowSecs + 30) * 1000);
+  } finally {
+    await settle();
+    g.port.mode = 'user';
+  }
+  const fps = s.frames > 1 ? ((s.frames - 1) * 1000) / (s.last - s.first) : 0;
+  return { text: r.output.join(' '), frames: s.frames, fps, mbit: (fps * size * 8) / 1e6 };
+}
+
+async function pktgenTx(g, size) {
   const script = [
     'PG=/proc/net/pktgen',
     'echo rem_device_all > $PG/kpktgend_0',
@@ -277,39 +296,23 @@ async function pktgenTx(g, size) {
     'wait',
     `grep -A2 Result $PG/${g.iface} | tr '\\n' ' '; echo`,
   ].join('; ');
-  const r = await g.guest.console.run(script, (windowSecs + 30) * 1000);
-  const text = r.output.join(' ');
-  await settle();
-  g.port.mode = 'user';
+  const { text, frames, fps, mbit } = await countAtPeer(g, script, size);
   const m = /Result: OK: (\d+)\(.*?\) usec, (\d+) \(/.exec(text);
   const pps = /(\d+)pps/.exec(text);
   const errors = /errors: (\d+)/.exec(text);
   const sent = m ? Number(m[2]) : NaN;
-  const fps = s.frames > 1 ? ((s.frames - 1) * 1000) / (s.last - s.first) : 0;
-  return { fps, mbit: (fps * size * 8) / 1e6, frames: s.frames, pktgenSent: sent, pktgenPps: pps ? Number(pps[1]) : NaN, drops: Math.max(0, sent - s.frames), errors: errors ? Number(errors[1]) : 0, raw: m ? undefined : text.slice(0, 300) };
+  return { fps, mbit, frames, pktgenSent: sent, pktgenPps: pps ? Number(pps[1]) : NaN, drops: Math.max(0, sent - frames), errors: errors ? Number(errors[1]) : 0, raw: m ? undefined : text.slice(0, 300) };
 }
-
-const settle = () => new Promise((r) => setTimeout(r, 300));
 
 /** The socket sender in the guest: UDP datagrams making `size`-byte frames to the sink, counted at the NIC's peer. */
 async function socketTx(g, size) {
   if (sender.error) throw new Error(sender.error);
   if (!g.udpSend) throw new Error('udp-send could not be installed in the guest');
-  const s = g.port.sink;
-  Object.assign(s, { frames: 0, bytes: 0, first: 0, last: 0 });
-  g.port.mode = 'sink';
-  let r;
-  try {
-    r = await g.guest.console.run(`udp-send ${SINK_IP} 9 ${size - 42} ${windowSecs}`, (windowSecs + 30) * 1000);
-  } finally {
-    await settle();
-    g.port.mode = 'user';
-  }
-  const m = /sent (\d+) errors (\d+) ms (\d+)/.exec(r.output.join(' '));
-  if (!m) throw new Error(`udp-send: ${r.output.join(' ').slice(0, 200)}`);
+  const { text, frames, fps, mbit } = await countAtPeer(g, `udp-send ${SINK_IP} 9 ${size - 42} ${windowSecs}`, size);
+  const m = /sent (\d+) errors (\d+) ms (\d+)/.exec(text);
+  if (!m) throw new Error(`udp-send: ${text.slice(0, 200)}`);
   const sent = Number(m[1]);
-  const fps = s.frames > 1 ? ((s.frames - 1) * 1000) / (s.last - s.first) : 0;
-  return { fps, mbit: (fps * size * 8) / 1e6, frames: s.frames, sent, sendErrors: Number(m[2]), senderFps: (sent * 1000) / Number(m[3]), drops: Math.max(0, sent - s.frames) };
+  return { fps, mbit, frames, sent, sendErrors: Number(m[2]), senderFps: (sent * 1000) / Number(m[3]), drops: Math.max(0, sent - frames) };
 }
 
 async function injectRx(g, size) {

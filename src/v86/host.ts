@@ -285,7 +285,6 @@ function routedIrq(pci: V86Pci, pciId: number): number {
   return pci.isa_bridge_space8[0x60 + ((pin - 1 + ((pciId >> 3) - 1)) & 3)]!;
 }
 
-
 export class V86Host {
   readonly cpu: V86Cpu;
   readonly pci: V86Pci;
@@ -297,13 +296,16 @@ export class V86Host {
   private accessDepth = 0;
   /** Functions whose INTx rose during a register access, raised at the next safe point. */
   private readonly pendingRaise = new Set<V86Function>();
-  /** v86's own devices (by PCI id) whose raises wait for the next safe point, and those waiting. */
+  /** v86's own devices (by PCI id, with their number of guards) whose raises wait for the next safe point. */
   private readonly guardedV86 = new Map<number, number>();
+  /** Those of them with a raise waiting. */
+  private readonly pendingV86 = new Set<number>();
+  /** v86's raise/lower while they are shadowed for the guards, and the undo. */
+  private irqOriginals: { raise: V86Pci['raise_irq']; lower: V86Pci['lower_irq']; undo: () => void } | undefined;
+  /** Attached functions and networks using the clock hook. */
   private clockUsers = 0;
   /** A view on v86's wasm memory for the cascade repair (made again when the memory grows). */
   private wasmView: Uint8Array | undefined;
-  private readonly pendingV86 = new Set<number>();
-  private irqOriginals: { raise: V86Pci['raise_irq']; lower: V86Pci['lower_irq']; undo: () => void } | undefined;
   /** The last exception counted in `counters.deviceErrors`. */
   lastDeviceError: unknown;
   private readonly functions = new Map<number, V86Function>();

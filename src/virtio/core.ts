@@ -111,7 +111,6 @@ export class VirtioCore {
   private readonly offered: bigint;
   /** device_feature words 0 and 1 (modern), computed once: a register read needs no BigInt work. */
   private readonly modernWords: readonly [number, number];
-  private readonly markScratch: RingMark = { nextAvail: 0, availWrap: true, inFlight: 0 };
 
   constructor(
     readonly model: VirtioDeviceModel,
@@ -451,13 +450,7 @@ export class VirtioCore {
     if (r) setNotify(this.mem, r, this.ringFeatures, enable);
   }
 
-  /** Consumer position of a queue, to put chains back with `rewind`. */
-  mark(index: number): RingMark | undefined {
-    const r = this.queues[index]?.ring;
-    return r ? mark(r, this.markScratch) : undefined;
-  }
-
-  /** `mark` into the caller's `out`; false when the queue has no ring. */
+  /** Consumer position of a queue into the caller's `out`, to put chains back with `rewind`; false when the queue has no ring. */
   markInto(index: number, out: RingMark): boolean {
     const r = this.queues[index]?.ring;
     if (!r) return false;

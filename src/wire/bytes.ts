@@ -4,6 +4,9 @@
  * validated. Small enough for V8 to inline.
  */
 
+/** The host stores multi-byte typed-array elements little-endian (every host V8 runs on today). */
+export const HOST_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 export function be16(b: Uint8Array, o: number): number {
   return (b[o]! << 8) | b[o + 1]!;
 }

@@ -5,6 +5,7 @@
  * A "sum" here is always a folded, not yet complemented value in 0..0xffff;
  * a "checksum" is the complemented value stored in a header.
  */
+import { HOST_LITTLE_ENDIAN } from './bytes.js';
 
 /** Bytes summed before folding, so the running total stays a small integer (16384 words × 0xffff < 2^30). */
 const CHUNK = 0x8000;
@@ -20,7 +21,7 @@ const CHUNK = 0x8000;
  * segment, up to 64 KiB with TSO); shorter ones 16 bits at a time.
  */
 export function onesSum(buf: Uint8Array, start = 0, end = buf.length, initial = 0): number {
-  if (end - start >= WORD_PATH_MIN && LITTLE_ENDIAN) return onesSumWords(buf, start, end, initial);
+  if (end - start >= WORD_PATH_MIN && HOST_LITTLE_ENDIAN) return onesSumWords(buf, start, end, initial);
   let sum = fold(initial);
   let i = start;
   const evenEnd = end - ((end - start) & 1);
@@ -45,7 +46,6 @@ export function onesSum(buf: Uint8Array, start = 0, end = buf.length, initial = 
 const WORD_PATH_MIN = 64;
 /** Words added as whole numbers before a fold: 2^20 × (2^32 − 1) stays below 2^53. */
 const WORDS_PER_FOLD = 1 << 20;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * The 32-bit path of `onesSum` (little-endian hosts). RFC 1071 §2 (B): the

@@ -13,7 +13,7 @@
 import type { GuestMemory } from '../../dma/memory.js';
 import { addr64 } from '../../dma/memory.js';
 import { checksumFinishNonZero, onesSum } from '../../wire/checksum.js';
-import { be16, be32, setBe16, setBe32 } from '../../wire/bytes.js';
+import { be16, be32, HOST_LITTLE_ENDIAN, setBe16, setBe32 } from '../../wire/bytes.js';
 import * as regs from './regs.js';
 import { addStat64, incStat, sizeBin } from './stats.js';
 
@@ -30,7 +30,6 @@ const VLAN_ROOM = 4;
 /** Most header bytes a TSO context can describe (HDRLEN is 8 bits). */
 const MAX_TSO_HEADER = 256;
 /** Typed arrays use the host's byte order; descriptors are little-endian. */
-const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /** A TCP/IP context (SDM 3.3.6, table 3-10). */
 export interface TxContext {
@@ -95,7 +94,7 @@ export function newTxState(): TxState {
   return {
     buf,
     desc,
-    descWords: LITTLE_ENDIAN ? new Uint32Array(desc.buffer) : undefined,
+    descWords: HOST_LITTLE_ENDIAN ? new Uint32Array(desc.buffer) : undefined,
     inView: buf.subarray(VLAN_ROOM, VLAN_ROOM),
     inAt: 0,
     outView: buf.subarray(VLAN_ROOM, VLAN_ROOM),

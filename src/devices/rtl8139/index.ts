@@ -13,7 +13,7 @@
  *  - RX backpressure: in ring mode a frame that does not fit in the free part
  *    of the ring waits in the net queue until a CAPR write makes room
  *    (a wait lasting RX_POLL_NS is reported with RxOverflow, ISR bit 4,
- *    and again every RX_POLL_NS; no MPC); in C+
+ *    again RX_POLL_NS after each acknowledgement while it lasts; no MPC); in C+
  *    mode a frame that meets a host-owned descriptor waits (reported once
  *    with RDU, ISR bit 4, no MPC) until the driver hands a descriptor back.
  *    QEMU drops (RxOverflow, MPC) in both cases. Only frames that can never

@@ -32,8 +32,6 @@ import { VIRTIO_NET_STATE, type VirtioNetSaved } from './state.js';
 import { flowInfo, newRssConfig, rssPair, symmetricFlowHash, RSS_MAX_INDIRECTION_TABLE_LENGTH, RSS_MAX_KEY_SIZE, SUPPORTED_HASH_TYPES, type FlowInfo, type RssConfig } from './steer.js';
 import { newTxState, processTx, type TxHost, type TxState } from './tx.js';
 
-const GUEST_CSUM_BIT = 1n << BigInt(VIRTIO_NET_F.GUEST_CSUM);
-
 /** Largest control command read (a MAC table of 10 000 addresses). */
 const MAX_CTRL_COMMAND = 64 * 1024;
 const STEERING_SLOTS = 256;
@@ -65,14 +63,17 @@ export class VirtioNet implements NicDevice, VirtioDeviceModel, TxHost, RxHost, 
   currentPairs = 1;
   rssEnabled = false;
   private offloads = 0n;
-  /** GUEST_CSUM negotiated and enabled: received frames whose checksum checks out carry DATA_VALID (kept as a boolean: read per frame). */
-  guestCsum = false;
+  private csum = false;
+  /** GUEST_CSUM negotiated and enabled: received frames whose checksum checks out carry DATA_VALID (a boolean: read per frame). */
+  get guestCsum(): boolean {
+    return this.csum;
+  }
   get guestOffloads(): bigint {
     return this.offloads;
   }
   set guestOffloads(bits: bigint) {
     this.offloads = bits;
-    this.guestCsum = (bits & GUEST_CSUM_BIT) !== 0n;
+    this.csum = hasFeature(bits, VIRTIO_NET_F.GUEST_CSUM);
   }
   linkUp = true;
   announcing = false;
@@ -304,7 +305,7 @@ export class VirtioNet implements NicDevice, VirtioDeviceModel, TxHost, RxHost, 
       this.stats.rxFiltered++;
       return 'drop';
     }
-    let q = this.currentPairs <= 1 && !this.rssEnabled ? 0 : this.rxQueueFor(frame);
+    let q = this.rxQueueFor(frame);
     // A queue being reset or not set up: fall back to the first (§5.1.6.5.5 re-select).
     if (q !== 0 && !this.core.ready(q)) q = 0;
     if (q === 0 && !this.core.ready(0)) return 'busy';

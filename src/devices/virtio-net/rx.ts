@@ -95,22 +95,22 @@ function rxFlags(h: RxHost, frame: Uint8Array): number {
 export function receiveInto(h: RxHost, q: number, frame: Uint8Array): ReceiveResult {
   const core = h.core;
   const rx = h.rx;
-  if (!remember(core, q, rx.mark)) return 'busy';
+  if (!core.markInto(q, rx.mark)) return 'busy';
   const hl = h.hdrLen;
   const total = hl + frame.length;
   // Fast path, both modes: the next chain is one good buffer list with room for everything.
   const chain = rx.chain;
   const p = core.pop(q, chain);
   if (p === Pop.Empty) return core.needsReset ? 'drop' : starve(h, q);
-  const flags = rxFlags(h, frame);
   if (p === Pop.Ok && chain.readable === 0 && chain.writableBytes >= total) {
     const mem = core.mem;
+    const flags = rxFlags(h, frame);
     if (frame.length <= STAGE_MAX) {
       // Header (flags; num_buffers 1 with the 12-byte header, §5.1.6.4) and frame in one write.
       const st = rx.stage;
       st[HDR.FLAGS] = flags;
-      st[10] = hl === VNET_HDR_LEN ? 1 : 0;
-      st[11] = 0;
+      st[HDR.NUM_BUFFERS] = hl === VNET_HDR_LEN ? 1 : 0;
+      st[HDR.NUM_BUFFERS + 1] = 0;
       st.set(frame, hl);
       let v = rx.stageViews[total];
       if (v === undefined) {
@@ -132,7 +132,7 @@ export function receiveInto(h: RxHost, q: number, frame: Uint8Array): ReceiveRes
   }
   core.rewind(q, rx.mark);
   rx.hdr.fill(0);
-  rx.hdr[HDR.FLAGS] = flags;
+  rx.hdr[HDR.FLAGS] = rxFlags(h, frame);
   return h.mergeable ? mergeable(h, q, frame, total) : single(h, q, frame, total);
 }
 
@@ -168,11 +168,6 @@ export function publishDeferred(h: RxHost): void {
   }
 }
 
-/** Copy the queue's consumer position into `out`. */
-function remember(core: VirtioCore, q: number, out: RingMark): boolean {
-  return core.markInto(q, out);
-}
-
 /** No buffers: put back what was taken and ask the driver to notify when it adds some. */
 function starve(h: RxHost, q: number): ReceiveResult {
   h.core.rewind(q, h.rx.mark);
@@ -195,7 +190,7 @@ function single(h: RxHost, q: number, frame: Uint8Array, total: number): Receive
       else h.stats.rxReadableBuffers++;
       core.push(q, chain, 0);
       core.publish(q);
-      remember(core, q, rx.mark);
+      core.markInto(q, rx.mark);
       continue;
     }
     if (chain.writableBytes < total) {

@@ -23,8 +23,8 @@ export interface IpMeta {
  * IPv4 header at frame[off..], for the common datagram (no options, not a
  * fragment, TCP, a valid header checksum), with no view made of it. The TCP
  * prediction then matches both addresses to an established connection, whose
- * SYN passed every check of `ipv4Input`. False, with nothing done (or
- * counted): take `ipv4Input`.
+ * SYN passed every check of `ipv4Input`. False, with nothing counted (the
+ * sender's MAC may have been learned, as `ipv4Input` does too): take `ipv4Input`.
  */
 export function ipv4Predicted(core: Core, frame: Uint8Array, off: number, srcMac: Uint8Array): boolean {
   if (frame.length - off < 40 || frame[off] !== 0x45 || frame[off + 9] !== IpProtocol.TCP) return false;
@@ -88,8 +88,6 @@ export function ipv4Input(core: Core, payload: Uint8Array, srcMac: Uint8Array): 
     packet = whole;
     hl = v.headerLen;
   }
-  // A segment of the connection before it needs none of what follows.
-  if (proto === IpProtocol.TCP && tcpInputPredicted(core, packet, 12, hl, packet.length, 4)) return;
   const meta: IpMeta = { family: 4, src: packet.subarray(12, 16), dst: packet.subarray(16, 20), packet, l4Offset: hl };
   const l4 = packet.subarray(hl);
   switch (proto) {

@@ -41,7 +41,7 @@ export class ByteRing {
     // Whole-array `set`s where possible: a view per call is the bulk path's main allocation.
     if (first === src.length) this.buf.set(src, tail);
     else this.buf.set(src.subarray(0, first), tail);
-    if (first < n) this.buf.set(n === src.length ? src.subarray(first) : src.subarray(first, n), 0);
+    if (first < n) this.buf.set(src.subarray(first, n), 0);
     this.len += n;
     return n;
   }

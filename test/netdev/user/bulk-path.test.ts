@@ -4,7 +4,7 @@
  * engine's TSO-sized output, and the Node wall-clock timer that keeps one
  * setTimeout while its deadline moves.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { onesSum, pseudoHeaderSum } from '../../../src/wire/index.js';
 import { ByteRing } from '../../../src/netdev/user/ring.js';
@@ -110,16 +110,24 @@ describe('WallClockTimers', () => {
     const fired: number[] = [];
     const t = clock.timer(() => fired.push(clock.now()));
     const start = clock.now();
+    const timeouts = vi.spyOn(globalThis, 'setTimeout');
     t.arm(start + 5e6);
     t.arm(start + 30e6);
+    // Moved later: the pending setTimeout stays (it re-arms itself when it fires early).
+    expect(timeouts).toHaveBeenCalledTimes(1);
+    timeouts.mockRestore();
     expect(t.deadline).toBe(start + 30e6);
     await new Promise((r) => setTimeout(r, 15));
     expect(fired).toEqual([]);
     await new Promise((r) => setTimeout(r, 40));
     expect(fired.length).toBe(1);
     expect(fired[0]!).toBeGreaterThanOrEqual(start + 29e6);
+    const again = vi.spyOn(globalThis, 'setTimeout');
     t.arm(clock.now() + 50e6);
     t.arm(clock.now() + 5e6);
+    // Moved earlier: a new one.
+    expect(again).toHaveBeenCalledTimes(2);
+    again.mockRestore();
     await new Promise((r) => setTimeout(r, 25));
     expect(fired.length).toBe(2);
     t.arm(clock.now() + 5e6);

@@ -33,6 +33,20 @@ export async function openConn(opts: UserNetOptions = {}, guestParams: Partial<t
   return o;
 }
 
+/**
+ * Write `data` from `off` into the guest connection in `chunk`-byte calls
+ * until its send buffer is full or all is written; returns the new offset.
+ * (Each write call runs the engine's output: the chunk size shapes segments.)
+ */
+export function writeAll(conn: { write(d: Uint8Array): number }, data: Uint8Array, off: number, chunk: number): number {
+  while (off < data.length) {
+    const n = conn.write(data.subarray(off, off + chunk));
+    if (n === 0) break;
+    off += n;
+  }
+  return off;
+}
+
 export function pattern(n: number, seed = 1): Uint8Array {
   const b = new Uint8Array(n);
   let x = seed >>> 0 || 1;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { tcpEngine } from '../../../src/netdev/user/index.js';
 import { TcpFlags, parseTcpOptions } from '../../../src/wire/index.js';
 import { GUEST_IP, GuestTcp, decode, ip, parseFrame, setup, tcpFrame, text } from './guest.js';
-import { REMOTE, firstDifference, openConn, pattern } from './tcp-helpers.js';
+import { REMOTE, firstDifference, openConn, pattern, writeAll } from './tcp-helpers.js';
 
 const { SYN, ACK, RST, FIN, PSH } = TcpFlags;
 
@@ -287,11 +287,7 @@ describe('TCP NAT: backpressure', () => {
     const data = pattern(1_000_000, 7);
     let off = 0;
     const pump = (): void => {
-      while (off < data.length) {
-        const n = o.conn.write(data.subarray(off, off + 65536));
-        if (n === 0) break;
-        off += n;
-      }
+      off = writeAll(o.conn, data, off, 65536);
     };
     pump();
     o.clock.advance(20e9);

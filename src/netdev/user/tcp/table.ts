@@ -26,7 +26,7 @@ import {
   pseudoHeaderSum,
   summarizeTcpOptions,
 } from '../../../wire/index.js';
-import { be16, be32, setBe16, setBe32 } from '../../../wire/bytes.js';
+import { be16, be32, bytesEqual, setBe16, setBe32 } from '../../../wire/bytes.js';
 import type { Timer } from '../../../time/clock.js';
 import type { Core } from '../core.js';
 import type { IpMeta } from '../ip4.js';
@@ -275,15 +275,9 @@ function parseSegment(p: TcpPacket): SegmentIn {
   return seg;
 }
 
-function sameAddr(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 function lookup(table: TcpTable, meta: IpMeta, sport: number, dport: number): TcpConn | undefined {
   const l = table.last;
-  if (l && l.guestPort === sport && l.remotePort === dport && sameAddr(l.guest, meta.src) && sameAddr(l.remote, meta.dst)) return l;
+  if (l && l.guestPort === sport && l.remotePort === dport && l.family === meta.family && bytesEqual(l.guest, 0, meta.src, 0, l.guest.length) && bytesEqual(l.remote, 0, meta.dst, 0, l.remote.length)) return l;
   const c = table.conns.get(connKey(meta.src, sport, meta.dst, dport));
   if (c) table.last = c;
   return c;
@@ -309,8 +303,7 @@ export function tcpInputPredicted(core: Core, buf: Uint8Array, addrAt: number, s
   if (be16(buf, start) !== c.guestPort || be16(buf, start + 2) !== c.remotePort) return false;
   const a = c.guest;
   const r = c.remote;
-  const n = a.length;
-  for (let i = 0; i < n; i++) if (buf[addrAt + i] !== a[i] || buf[addrAt + n + i] !== r[i]) return false;
+  if (!bytesEqual(buf, addrAt, a, 0, a.length) || !bytesEqual(buf, addrAt + a.length, r, 0, r.length)) return false;
   if (onesSum(buf, start, end, pseudoHeaderSum(a, r, IpProtocol.TCP, len)) !== 0xffff) {
     core.stats.tcpBadChecksum++;
     return true;
@@ -328,7 +321,7 @@ export function tcpInput(core: Core, meta: IpMeta, l4: Uint8Array): void {
     stats.tcpMalformed++;
     return;
   }
-  if (onesSum(l4, 0, l4.length, pseudoHeaderSum(meta.src, meta.dst, IpProtocol.TCP, l4.length)) !== 0xffff) {
+  if (!p.verifyChecksum(meta.src, meta.dst)) {
     stats.tcpBadChecksum++;
     return;
   }
@@ -530,6 +523,18 @@ function pumpFromHost(c: TcpConn): void {
   }
 }
 
+/** Hand the host the next bytes of `buf` (all it holds up to the ring's end, or a chunk); false when the host is full. */
+function writeChunk(s: HostStream, buf: Tcb['rcvBuf']): boolean {
+  if (s.writeCopy) {
+    // The host copies into buffers it recycles: no allocation per chunk here.
+    const view = buf.contiguous(buf.length);
+    const more = s.writeCopy(view);
+    buf.consume(view.length);
+    return more;
+  }
+  return s.write(buf.read(HOST_WRITE_CHUNK));
+}
+
 /** Guest bytes from the receive buffer to the host, while it takes them. */
 function pumpToHost(core: Core, c: TcpConn): void {
   const t = c.tcb;
@@ -540,15 +545,7 @@ function pumpToHost(core: Core, c: TcpConn): void {
       abort(core, c);
       return;
     }
-    const s = c.stream;
-    let more: boolean;
-    if (s.writeCopy) {
-      // The host copies into buffers it recycles: no allocation per chunk here.
-      const view = t.rcvBuf.contiguous(t.rcvBuf.length);
-      more = s.writeCopy(view);
-      t.rcvBuf.consume(view.length);
-    } else more = s.write(t.rcvBuf.read(HOST_WRITE_CHUNK));
-    if (!more) c.hostBlocked = true;
+    if (!writeChunk(c.stream, t.rcvBuf)) c.hostBlocked = true;
   }
   if (t.peerFin && t.rcvBuf.length === 0 && !c.endSent && c.stream && !c.streamDone) {
     c.endSent = true;
@@ -628,7 +625,7 @@ function after(core: Core, c: TcpConn, now = core.timers.now()): void {
         // Both directions finished; the host stream closes itself once it flushed. Guest data
         // still waiting (a burst not yet handed over, a host that was full) goes first.
         if (!c.endSent && !c.streamDone && c.stream) {
-          while (t.rcvBuf.length > 0) c.stream.write(t.rcvBuf.read(HOST_WRITE_CHUNK));
+          while (t.rcvBuf.length > 0) writeChunk(c.stream, t.rcvBuf);
           c.stream.end();
         }
         remove(core, c);
