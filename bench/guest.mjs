@@ -1,20 +1,23 @@
 // `npm run bench:guest`: a Linux guest in v86 moves bulk traffic through each
 // nicemu NIC and through v86's own ne2k and virtio-net, in the same run:
-//   - TX: in-kernel pktgen and a UDP socket sender (bench/guest-udp-send.c,
+//   - TX: in-kernel pktgen and a UDP socket sender (bench/guest-send.c,
 //     built here for i386 and fetched by the guest), frames of 60 and 1514
 //     bytes, counted where the NIC hands them over (nicemu: the NIC's peer;
 //     v86: its `net0-send` bus event);
-//   - RX: UDP frames to port 9 of the guest, where a socket (udp-send -l)
+//   - RX: UDP frames to port 9 of the guest, where a socket (net-send hold)
 //     takes them without reading (no ICMP port unreachable per frame),
 //     injected by the host as fast as the NIC takes them (nicemu:
 //     while the NIC has buffers; v86's NICs have no backpressure, so a batch per
 //     event-loop turn), counted from the guest's /proc/net/dev; drops = offered
 //     minus counted;
 //   - TCP: bulk through `-netdev user` (nicemu's user-mode stack; on v86's NICs
-//     through connectV86Network) to and from a host socket on 127.0.0.1: the
-//     host fetches a file from busybox httpd in the guest (hostfwd) again and
-//     again for the window, and the guest's wget reads a stream from an HTTP
-//     server on the host into /dev/null for the window. Goodput in MB/s.
+//     through connectV86Network) to and from a host socket on 127.0.0.1:
+//     guest→host, a bulk sender in the guest (net-send tcp: 64 KiB writes
+//     from one buffer, as netperf's TCP_STREAM) connects out to a host
+//     socket, and the host fetches a file from busybox httpd in the guest
+//     (hostfwd; httpd sends it with sendfile) again and again; host→guest,
+//     the guest's wget reads a stream from an HTTP server on the host into
+//     /dev/null. Each for the window; goodput in MB/s.
 //   - --guest-prof: where the guest's CPU goes in each test (v86's EIP sampled
 //     at every main-loop turn, named from the guest's /proc/kallsyms), in
 //     bench/results/guest-prof-<nic>.txt.
@@ -132,16 +135,16 @@ function arpReplyFromSink(req) {
 }
 
 /**
- * The socket sender for the guest: bench/guest-udp-send.c built as a static
+ * The socket sender for the guest: bench/guest-send.c built as a static
  * i386 program (gcc -m32 needs no i386 libc: the program uses none). Served
  * to the guest over HTTP on 127.0.0.1 (the guest reaches it as 10.0.2.2).
  */
-async function udpSender() {
-  const out = path.join(os.tmpdir(), `nicemu-udp-send-${process.pid}`);
+async function netSender() {
+  const out = path.join(os.tmpdir(), `nicemu-net-send-${process.pid}`);
   try {
-    execFileSync('cc', ['-m32', '-static', '-nostdlib', '-ffreestanding', '-fno-pic', '-no-pie', '-O2', '-o', out, path.join(here, 'guest-udp-send.c')], { stdio: 'pipe' });
+    execFileSync('cc', ['-m32', '-static', '-nostdlib', '-ffreestanding', '-fno-pic', '-no-pie', '-O2', '-o', out, path.join(here, 'guest-send.c')], { stdio: 'pipe' });
   } catch (e) {
-    return { error: `cannot build bench/guest-udp-send.c for i386 (cc -m32): ${String(e.stderr ?? e.message).split('\n')[0]}` };
+    return { error: `cannot build bench/guest-send.c for i386 (cc -m32): ${String(e.stderr ?? e.message).split('\n')[0]}` };
   }
   const bytes = fs.readFileSync(out);
   fs.rmSync(out, { force: true });
@@ -183,6 +186,8 @@ function benchPort() {
         s.bytes += f.length;
         return 'ok';
       },
+      // Frames with offload work left (a partial checksum, a TCP GSO frame) go on whole to the user-mode stack.
+      receiveOffloaded: (f, o) => port.mode === 'user' && port.userSide.sendOffloaded(f, o),
     },
     { kind: 'backend' },
   );
@@ -240,18 +245,18 @@ async function bootNic(manifest, key) {
   if (!lease) throw new Error(`${spec.title}: no DHCP lease: ${JSON.stringify({ port: port.client.stats, user: port.userSide.stats, nic: nic?.stats().net })}\n${guest.console.text().split('\n').slice(-20).join('\n')}`);
   const mac = /mac=([0-9a-f:]+)/.exec(guest.console.find(/^NICEMU-LINK /)?.text ?? '')?.[1];
   const iface = (await guest.console.run('cat /tmp/iface')).output[0];
-  // The file tcpTx fetches from the guest's httpd (24 MiB in the RAM-backed root of a 128 MiB guest).
+  // The file tcpTxFile fetches from the guest's httpd (24 MiB in the RAM-backed root of a 128 MiB guest).
   const served = await guest.console.run('mkdir -p /www && dd if=/dev/zero of=/www/big bs=1048576 count=24 2>/dev/null && httpd -p 8080 -h /www && ls -l /www/big', 120_000);
   if (served.code !== 0) throw new Error(`${spec.title}: httpd in the guest: ${served.output.join(' ')}`);
-  let udpSend = false;
+  let netSend = false;
   if (sender.port) {
-    const got = await guest.console.run(`wget -q -O /bin/udp-send http://10.0.2.2:${sender.port}/udp-send && chmod +x /bin/udp-send && echo installed`, 60_000);
-    udpSend = got.output.includes('installed');
+    const got = await guest.console.run(`wget -q -O /bin/net-send http://10.0.2.2:${sender.port}/net-send && chmod +x /bin/net-send && echo installed`, 60_000);
+    netSend = got.output.includes('installed');
   }
   // RX frames go to UDP port 9: a socket bound there (not reading) takes them, so the
   // guest does not answer each one with an ICMP port unreachable.
-  const rxListener = udpSend && (await guest.console.run('(udp-send -l 9 86400 >/dev/null 2>&1 &); sleep 0.2; grep -c ":0009 " /proc/net/udp')).output.includes('1');
-  const g = { guest, port, user, nic, network, mac, iface, spec, udpSend, rxListener, prof };
+  const rxListener = netSend && (await guest.console.run('(net-send hold 9 86400 >/dev/null 2>&1 &); sleep 0.2; grep -c ":0009 " /proc/net/udp')).output.includes('1');
+  const g = { guest, port, user, nic, network, mac, iface, spec, netSend, rxListener, prof };
   if (guestProf) prof.symbols = await kernelSymbols(g);
   return g;
 }
@@ -307,10 +312,10 @@ async function pktgenTx(g, size) {
 /** The socket sender in the guest: UDP datagrams making `size`-byte frames to the sink, counted at the NIC's peer. */
 async function socketTx(g, size) {
   if (sender.error) throw new Error(sender.error);
-  if (!g.udpSend) throw new Error('udp-send could not be installed in the guest');
-  const { text, frames, fps, mbit } = await countAtPeer(g, `udp-send ${SINK_IP} 9 ${size - 42} ${windowSecs}`, size);
+  if (!g.netSend) throw new Error('net-send could not be installed in the guest');
+  const { text, frames, fps, mbit } = await countAtPeer(g, `net-send udp ${SINK_IP} 9 ${size - 42} ${windowSecs}`, size);
   const m = /sent (\d+) errors (\d+) ms (\d+)/.exec(text);
-  if (!m) throw new Error(`udp-send: ${text.slice(0, 200)}`);
+  if (!m) throw new Error(`net-send: ${text.slice(0, 200)}`);
   const sent = Number(m[1]);
   return { fps, mbit, frames, sent, sendErrors: Number(m[2]), senderFps: (sent * 1000) / Number(m[3]), drops: Math.max(0, sent - frames) };
 }
@@ -352,12 +357,47 @@ async function injectRx(g, size) {
 }
 
 /**
- * Guest → host: the host fetches a file from busybox httpd in the guest through
+ * Guest → host, a bulk sender: `net-send tcp` in the guest connects out through
+ * the NIC and `user` to a socket on 127.0.0.1 (10.0.2.2 to the guest) and
+ * writes 64 KiB buffers for `windowSecs`; goodput = bytes the host read /
+ * (last byte - first byte).
+ */
+async function tcpTx(g) {
+  if (sender.error) throw new Error(sender.error);
+  if (!g.netSend) throw new Error('net-send could not be installed in the guest');
+  let bytes = 0;
+  let first = 0;
+  let last = 0;
+  const server = net.createServer((sock) => {
+    sock.on('data', (d) => {
+      const t = performance.now();
+      if (first === 0) first = t;
+      bytes += d.length;
+      last = t;
+    });
+    sock.on('error', () => {});
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  let r;
+  try {
+    r = await g.guest.console.run(`net-send tcp 10.0.2.2 ${server.address().port} ${windowSecs}`, (windowSecs + 30) * 1000);
+    await settle();
+  } finally {
+    server.close();
+  }
+  const m = /sent (\d+) errors (\d+) ms (\d+)/.exec(r.output.join(' '));
+  if (!m || Number(m[2]) > 0) throw new Error(`net-send: ${r.output.join(' ').slice(0, 200)}`);
+  const secs = (last - first) / 1000;
+  return { mbyte: secs > 0 ? bytes / 1e6 / secs : 0, bytes, sent: Number(m[1]) };
+}
+
+/**
+ * Guest → host, a file server: the host fetches a file from busybox httpd in the guest through
  * hostfwd (httpd sends with sendfile, so the guest's sender is its kernel, not a
  * shell pipe), again and again until `windowSecs` have passed since the first
  * byte; goodput = bytes / (last byte - first byte).
  */
-async function tcpTx(g) {
+async function tcpTxFile(g) {
   const port = g.user.hostfwd[0].port;
   let bytes = 0;
   let first = 0;
@@ -439,6 +479,7 @@ const ALL_TESTS = [
   ['rx60', (g) => injectRx(g, 60)],
   ['rx1514', (g) => injectRx(g, 1514)],
   ['tcpTx', (g) => tcpTx(g)],
+  ['tcpTxFile', (g) => tcpTxFile(g)],
   ['tcpRx', (g) => tcpRx(g)],
 ];
 
@@ -497,8 +538,8 @@ function guestProfile(samples, symbols) {
 async function main() {
   const manifest = readManifest();
   if (!manifest) throw new Error(`no prepared guest image in ${guestCacheDir()}: run npm run prepare-guest`);
-  if (TESTS.some(([name]) => name.startsWith('udp') || name.startsWith('rx'))) sender = await udpSender();
-  if (sender.error) process.stderr.write(`[bench:guest] ${sender.error}: the udp tests fail\n`);
+  if (TESTS.some(([name]) => name.startsWith('udp') || name.startsWith('rx') || name === 'tcpTx')) sender = await netSender();
+  if (sender.error) process.stderr.write(`[bench:guest] ${sender.error}: the udp and tcpTx tests fail\n`);
   const cpus = os.cpus();
   const results = {
     when: new Date().toISOString(),
@@ -645,7 +686,7 @@ function table(results) {
   const lines = [
     `Guest throughput (v86 ${results.machine.v86}, Linux ${results.machine.kernel}, ${results.machine.cpus} × ${results.machine.model}, ${results.runs} runs of ${results.seconds} s, median (min–max)).`,
     '',
-    'Frames per second, Mbit/s (frame bytes without FCS) and drops (TX: sent by the guest and not seen at the NIC\'s peer; RX: offered and not counted by the guest). RX frames are UDP datagrams to a guest socket that does not read them (`udp-send -l`).',
+    'Frames per second, Mbit/s (frame bytes without FCS) and drops (TX: sent by the guest and not seen at the NIC\'s peer; RX: offered and not counted by the guest). RX frames are UDP datagrams to a guest socket that does not read them (`net-send hold`). TCP guest→host: `net-send tcp` (64 KiB writes from memory to a host socket) and busybox httpd (sendfile from tmpfs) fetched through hostfwd.',
     '',
     `| test | ${nics.map((r) => r.title).join(' | ')} |`,
     `| --- | ${nics.map(() => '---').join(' | ')} |`,
@@ -655,7 +696,7 @@ function table(results) {
     const cell = (s) => (!s ? '–' : s.failed ? 'failed' : `${fmt(s.fps)} fps, ${k(s.mbit.median)} Mbit/s, drops ${k(s.drops.median)}`);
     lines.push(`| ${title} | ${nics.map((r) => cell(r.summary[key])).join(' | ')} |`);
   }
-  for (const [key, title] of [['tcpTx', 'TCP guest→host MB/s'], ['tcpRx', 'TCP host→guest MB/s']]) {
+  for (const [key, title] of [['tcpTx', 'TCP guest→host MB/s (socket)'], ['tcpTxFile', 'TCP guest→host MB/s (httpd sendfile)'], ['tcpRx', 'TCP host→guest MB/s']]) {
     if (!nics.some((r) => r.summary[key])) continue;
     const cell = (s) => (!s ? '–' : s.failed ? 'failed' : `${fmt(s.mbyte, 1)} (${k(s.mbyte.median * 8)} Mbit/s)`);
     lines.push(`| ${title} | ${nics.map((r) => cell(r.summary[key])).join(' | ')} |`);

@@ -21,10 +21,37 @@ export type ReceiveResult = 'ok' | 'busy' | 'drop';
 /** What a sender learns: delivered now, queued at the peer, or dropped (counted). */
 export type SendResult = 'delivered' | 'queued' | 'dropped';
 
+/**
+ * What is left to do on a frame handed over whole (`NetClient.sendOffloaded`),
+ * after the virtio-net header a NIC gets from its driver (virtio 1.2
+ * §5.1.6.2), as QEMU passes it to a tap opened with IFF_VNET_HDR:
+ * - `csumStart`/`csumOffset`: the transport checksum at csumStart +
+ *   csumOffset holds only the pseudo-header sum (the driver's NEEDS_CSUM);
+ *   -1: the frame's checksums are complete;
+ * - `gso`: the frame is one TCP segment, larger than the link's MTU, that a
+ *   wire would carry cut into segments of `gsoSize` payload bytes each
+ *   ('none': an ordinary frame).
+ * Valid during the call only (senders reuse it).
+ */
+export interface FrameOffload {
+  csumStart: number;
+  csumOffset: number;
+  gso: 'none' | 'tcpv4' | 'tcpv6';
+  gsoSize: number;
+}
+
 export interface NetReceiver {
   /** Cheap check before a frame is offered; false means "queue it for later". */
   canReceive(): boolean;
   receive(frame: Uint8Array): ReceiveResult;
+  /**
+   * Take a frame with offload work left (`FrameOffload`) as it is: true when
+   * consumed as `receive` would have; false when not taken (nothing kept,
+   * nothing counted), and the sender does the work itself and sends plain
+   * frames. Only receivers with this method (a user-mode stack) ever see
+   * such frames.
+   */
+  receiveOffloaded?(frame: Uint8Array, offload: FrameOffload): boolean;
   /** Told when the link state of this client or its peer changes. */
   linkChanged?(up: boolean): void;
   /**
@@ -167,6 +194,36 @@ export class NetClient {
     if (this.observers.length !== 0) this.notify('tx', frame);
     const f = peer.forwarder;
     return f === undefined ? peer.offer(frame) : peer.offerForward(frame, f);
+  }
+
+  /**
+   * Hand a frame with offload work left (`FrameOffload`) straight to the
+   * peer's `receiveOffloaded`: only when the peer has one and would take a
+   * frame now (connected, both links up, nothing waiting, not in its own
+   * I/O), no hub port is in between, and nobody observes either client
+   * (captures and traces see wire frames). True: delivered and counted as one
+   * frame each side; false: nothing happened, send plain frames instead.
+   */
+  sendOffloaded(frame: Uint8Array, offload: FrameOffload): boolean {
+    const peer = this.peer;
+    if (peer === null || this.linkIsDown || peer.linkIsDown || peer.forwarder !== undefined) return false;
+    if (this.observers.length !== 0 || peer.observers.length !== 0) return false;
+    const receiver = peer.receiver;
+    if (receiver.receiveOffloaded === undefined || peer.ioDepth !== 0 || peer.flushing || peer.incoming.length !== 0 || !receiver.canReceive()) return false;
+    peer.ioDepth++;
+    let taken: boolean;
+    try {
+      taken = receiver.receiveOffloaded(frame, offload);
+    } finally {
+      peer.ioDepth--;
+    }
+    if (!taken) return false;
+    this.stats.txFrames++;
+    this.stats.txBytes += frame.length;
+    peer.stats.rxFrames++;
+    peer.stats.rxBytes += frame.length;
+    if (peer.incoming.length > 0) peer.flushQueue();
+    return true;
   }
 
   /** True when a frame sent now would be taken immediately. */

@@ -388,6 +388,39 @@ export function segmentUdp(frame: Uint8Array, o: UfoOptions): Uint8Array[] | Wir
 }
 
 // ---------------------------------------------------------------------------
+// Partial checksums handed on.
+
+/**
+ * Whether a partial checksum (virtio's NEEDS_CSUM: csumStart, csumOffset) is
+ * the transport checksum of the datagram an untagged Ethernet frame carries:
+ * the TCP (offset 16) or UDP (offset 6) checksum right after an IPv4 header
+ * of a whole, unfragmented datagram, or right after an IPv6 header without
+ * extension headers. Returns that protocol (`IpProtocol.TCP` or `.UDP`), or
+ * -1. Reads only inside the frame.
+ */
+export function partialL4Checksum(frame: Uint8Array, csumStart: number, csumOffset: number): number {
+  const n = frame.length;
+  if (n < 14 + IPV4_HEADER_LEN) return -1;
+  const type = be16(frame, 12);
+  let l4: number;
+  let proto: number;
+  if (type === EtherType.IPV4) {
+    const vihl = frame[14]!;
+    l4 = 14 + ((vihl & 0x0f) << 2);
+    proto = frame[14 + Ipv4Field.PROTOCOL]!;
+    // Version 4, a header of 20 bytes or more, not a fragment (MF clear, offset 0).
+    if (vihl >> 4 !== 4 || l4 < 14 + IPV4_HEADER_LEN || (be16(frame, 14 + Ipv4Field.FLG_OFF) & 0x3fff) !== 0) return -1;
+  } else if (type === EtherType.IPV6 && n >= 14 + IPV6_HEADER_LEN) {
+    l4 = 14 + IPV6_HEADER_LEN;
+    proto = frame[14 + Ipv6Field.NXT_HDR]!;
+    if (frame[14]! >> 4 !== 6) return -1;
+  } else return -1;
+  const at = proto === IpProtocol.TCP ? TcpField.CHECKSUM : proto === IpProtocol.UDP ? UdpField.CHECKSUM : -1;
+  if (at < 0 || csumStart !== l4 || csumOffset !== at || l4 + at + 2 > n) return -1;
+  return proto;
+}
+
+// ---------------------------------------------------------------------------
 // RX checksum validation.
 
 export interface RxChecksumReport {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  partialL4Checksum,
   EtherType,
   EthernetRepr,
   IpProtocol,
@@ -594,5 +595,51 @@ describe('validateRxChecksums', () => {
 
   it('an ones-sum sanity check used by these tests', () => {
     expect(onesSum(TCP_SYN, 14, 34)).toBe(0xffff);
+  });
+});
+
+describe('partialL4Checksum', () => {
+  /** Ethernet + IP header (+ `ext` bytes of IPv6 extension header) + `l4Len` bytes; protocol `proto`. */
+  function frame(v6: boolean, proto: number, l4Len: number, ext = 0): Uint8Array {
+    const l3 = v6 ? 40 : 20;
+    const f = new Uint8Array(14 + l3 + ext + l4Len);
+    f[12] = v6 ? 0x86 : 0x08;
+    f[13] = v6 ? 0xdd : 0x00;
+    if (v6) {
+      f[14] = 0x60;
+      f[14 + 6] = ext ? 0 : proto; // hop-by-hop options first when `ext`
+      if (ext) f[54] = proto;
+    } else {
+      f[14] = 0x45;
+      f[14 + 9] = proto;
+    }
+    return f;
+  }
+
+  it('names TCP or UDP when the field is their checksum right after the IP header', () => {
+    expect(partialL4Checksum(frame(false, 6, 20), 34, 16)).toBe(6);
+    expect(partialL4Checksum(frame(false, 17, 8), 34, 6)).toBe(17);
+    expect(partialL4Checksum(frame(true, 6, 20), 54, 16)).toBe(6);
+    expect(partialL4Checksum(frame(true, 17, 8), 54, 6)).toBe(17);
+  });
+
+  it('is -1 for anything else, reading only inside the frame', () => {
+    expect(partialL4Checksum(frame(false, 6, 20), 34, 6), 'UDP offset on TCP').toBe(-1);
+    expect(partialL4Checksum(frame(false, 17, 8), 34, 16), 'TCP offset on UDP').toBe(-1);
+    expect(partialL4Checksum(frame(false, 1, 20), 34, 2), 'ICMP').toBe(-1);
+    expect(partialL4Checksum(frame(false, 6, 20), 14, 16), 'start at the IP header').toBe(-1);
+    expect(partialL4Checksum(frame(true, 6, 20, 8), 62, 16), 'IPv6 extension header').toBe(-1);
+    expect(partialL4Checksum(frame(false, 6, 17), 34, 16), 'field past the end').toBe(-1);
+    const frag = frame(false, 6, 20);
+    frag[14 + 7] = 8; // fragment offset 64
+    expect(partialL4Checksum(frag, 34, 16), 'fragment').toBe(-1);
+    const tagged = frame(false, 6, 20);
+    tagged[12] = 0x81;
+    expect(partialL4Checksum(tagged, 34, 16), 'VLAN tag').toBe(-1);
+    const v5 = frame(false, 6, 20);
+    v5[14] = 0x55;
+    expect(partialL4Checksum(v5, 34, 16), 'version 5').toBe(-1);
+    expect(partialL4Checksum(new Uint8Array(20), 34, 16), 'runt').toBe(-1);
+    expect(partialL4Checksum(frame(true, 6, 20).subarray(0, 50), 54, 16), 'short IPv6 header').toBe(-1);
   });
 });

@@ -16,6 +16,8 @@ export interface NetCounters {
   txChecksumErrors: number;
   txGsoFrames: number;
   txGsoSegments: number;
+  /** Frames handed whole to a peer that completes their checksum (and GSO) itself (`NetClient.sendOffloaded`). */
+  txOffloaded: number;
   txGsoErrors: number;
   rxFrames: number;
   rxBytes: number;
@@ -52,6 +54,7 @@ export function newNetCounters(): NetCounters {
     txChecksumErrors: 0,
     txGsoFrames: 0,
     txGsoSegments: 0,
+    txOffloaded: 0,
     txGsoErrors: 0,
     rxFrames: 0,
     rxBytes: 0,

@@ -9,7 +9,7 @@
  * functions over explicit state.
  */
 import { OptionError } from '../../errors.js';
-import { NetClient, type ReceiveResult } from '../../hub/client.js';
+import { type FrameOffload, NetClient, type ReceiveResult } from '../../hub/client.js';
 import type { BarHandler, DeviceContext } from '../../machine/device.js';
 import type { PciFunction } from '../../pci/index.js';
 import { formatRestoreError, restore, save, type SavedState } from '../../state/index.js';
@@ -265,12 +265,21 @@ export class VirtioNet implements NicDevice, VirtioDeviceModel, TxHost, RxHost, 
   }
 
   transmit(frame: Uint8Array, pair: number): void {
-    if (this.currentPairs > 1 && !this.rssEnabled) {
-      // Automatic receive steering (§5.1.6.5.5): remember which pair sends this flow.
-      const f = flowInfo(frame, this.flow);
-      if (f.version !== 0) this.steering[symmetricFlowHash(frame, f) & (STEERING_SLOTS - 1)] = pair;
-    }
+    this.steer(frame, pair);
     this.net.send(frame);
+  }
+
+  transmitOffloaded(frame: Uint8Array, pair: number, offload: FrameOffload): boolean {
+    if (!this.net.sendOffloaded(frame, offload)) return false;
+    this.steer(frame, pair);
+    return true;
+  }
+
+  /** Automatic receive steering (§5.1.6.5.5): remember which pair sends this flow. */
+  private steer(frame: Uint8Array, pair: number): void {
+    if (this.currentPairs <= 1 || this.rssEnabled) return;
+    const f = flowInfo(frame, this.flow);
+    if (f.version !== 0) this.steering[symmetricFlowHash(frame, f) & (STEERING_SLOTS - 1)] = pair;
   }
 
   private rxQueueFor(frame: Uint8Array): number {

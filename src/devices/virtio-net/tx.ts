@@ -2,10 +2,14 @@
  * Transmit (virtio 1.2 §5.1.6.2): take every available chain of a transmit
  * queue, strip the virtio-net header, complete partial checksums and split
  * GSO frames in software (so the offload features work behind any backend),
- * send, and return the chain with used length 0. A bad chain (writable
+ * send, and return the chain with used length 0. A peer that does that work
+ * itself (the user-mode stack: `NetClient.sendOffloaded`) gets a frame with a
+ * partial TCP/UDP checksum, or a TCP GSO frame, whole with what the header
+ * says is left, as QEMU hands the header to a tap with IFF_VNET_HDR. A bad chain (writable
  * buffers, shorter than the header, runt or oversized frame, bad GSO
  * request) is returned with length 0 and counted; the queue keeps going.
  */
+import type { FrameOffload } from '../../hub/client.js';
 import type { VirtioCore } from '../../virtio/core.js';
 import { Chain, Pop } from '../../virtio/queue/chain.js';
 import { completeChecksum, forEachTcpSegment, segmentUdp } from '../../wire/offload.js';
@@ -33,10 +37,21 @@ export interface TxState {
   readonly frameViews12: Array<Uint8Array | undefined>;
   /** IPv6 fragment identification for software UFO (seeded from the machine's random source). */
   ufoId: number;
+  /** What is left to do on a frame handed over whole (reused). */
+  readonly offload: FrameOffload;
 }
 
 export function newTxState(ufoSeed: number): TxState {
-  return { chain: new Chain(), buf: new Uint8Array(VNET_HDR_LEN + MAX_TX_FRAME), hdr: newHdr(), wholeViews: [], frameViews10: [], frameViews12: [], ufoId: ufoSeed >>> 0 };
+  return {
+    chain: new Chain(),
+    buf: new Uint8Array(VNET_HDR_LEN + MAX_TX_FRAME),
+    hdr: newHdr(),
+    wholeViews: [],
+    frameViews10: [],
+    frameViews12: [],
+    ufoId: ufoSeed >>> 0,
+    offload: { csumStart: -1, csumOffset: 0, gso: 'none', gsoSize: 0 },
+  };
 }
 
 function view(cache: Array<Uint8Array | undefined>, buf: Uint8Array, start: number, len: number): Uint8Array {
@@ -56,6 +71,8 @@ export interface TxHost {
   readonly hdrLen: number;
   /** Put a frame on the wire; `pair` is the queue pair it came from. */
   transmit(frame: Uint8Array, pair: number): void;
+  /** Hand a frame with offload work left to a peer that does it; false: not taken (send plain frames). */
+  transmitOffloaded(frame: Uint8Array, pair: number, offload: FrameOffload): boolean;
 }
 
 /** Process transmit queue `q` (an odd queue index below the control queue). */
@@ -117,6 +134,7 @@ function transmitChain(h: TxHost, chain: Chain, pair: number): void {
   if (gso === VNET_HDR_GSO.NONE) {
     if (flags & VNET_HDR_F_NEEDS_CSUM) {
       const hdr = parseHdr(t.buf, t.hdr);
+      if (handOver(h, frame, hdr, 'none', pair)) return;
       if (completeChecksum(frame, hdr.csumStart, hdr.csumOffset)) s.txChecksumsCompleted++;
       else s.txChecksumErrors++;
     }
@@ -125,7 +143,30 @@ function transmitChain(h: TxHost, chain: Chain, pair: number): void {
     h.transmit(frame, pair);
     return;
   }
-  segment(h, frame, parseHdr(t.buf, t.hdr), gso, pair);
+  const hdr = parseHdr(t.buf, t.hdr);
+  if (flags & VNET_HDR_F_NEEDS_CSUM) {
+    const kind = gso === VNET_HDR_GSO.TCPV4 ? 'tcpv4' : gso === VNET_HDR_GSO.TCPV6 ? 'tcpv6' : undefined;
+    if (kind !== undefined && hdr.gsoSize > 0 && handOver(h, frame, hdr, kind, pair)) {
+      s.txGsoFrames++;
+      return;
+    }
+  }
+  segment(h, frame, hdr, gso, pair);
+}
+
+/** Offer a frame with a partial checksum (and GSO `kind`) whole to a peer that does that work; true when taken. */
+function handOver(h: TxHost, frame: Uint8Array, hdr: VnetHdr, kind: FrameOffload['gso'], pair: number): boolean {
+  const o = h.tx.offload;
+  o.csumStart = hdr.csumStart;
+  o.csumOffset = hdr.csumOffset;
+  o.gso = kind;
+  o.gsoSize = kind === 'none' ? 0 : hdr.gsoSize;
+  if (!h.transmitOffloaded(frame, pair, o)) return false;
+  const s = h.stats;
+  s.txOffloaded++;
+  s.txFrames++;
+  s.txBytes += frame.length;
+  return true;
 }
 
 /** Offset of the IP header after up to two VLAN tags, and the ethertype there; -1 when not IP. */

@@ -16,6 +16,12 @@ export interface IpMeta {
   packet: Uint8Array;
   /** Offset of the upper-layer header in `packet`. */
   l4Offset: number;
+  /**
+   * The transport checksum field holds only the pseudo-header sum: the guest's
+   * driver left it to its NIC, and the NIC handed the frame over whole
+   * (`FrameOffload`). Not verified.
+   */
+  csumPartial?: boolean;
 }
 
 /**
@@ -25,8 +31,9 @@ export interface IpMeta {
  * prediction then matches both addresses to an established connection, whose
  * SYN passed every check of `ipv4Input`. False, with nothing counted (the
  * sender's MAC may have been learned, as `ipv4Input` does too): take `ipv4Input`.
+ * `csumPartial`: see `IpMeta`.
  */
-export function ipv4Predicted(core: Core, frame: Uint8Array, off: number, srcMac: Uint8Array): boolean {
+export function ipv4Predicted(core: Core, frame: Uint8Array, off: number, srcMac: Uint8Array, csumPartial = false): boolean {
   if (frame.length - off < 40 || frame[off] !== 0x45 || frame[off + 9] !== IpProtocol.TCP) return false;
   const total = be16(frame, off + 2);
   // More-fragments and fragment offset zero (RFC 791 §3.1), the whole datagram in the frame.
@@ -38,10 +45,10 @@ export function ipv4Predicted(core: Core, frame: Uint8Array, off: number, srcMac
   for (let i = 0; i < 4; i++) if (frame[off + 12 + i] !== g[i] || frame[off + 16 + i] !== r[i]) return false;
   if (onesSum(frame, off, off + 20) !== 0xffff) return false;
   core.link.learn4(be32(frame, off + 12), srcMac);
-  return tcpInputPredicted(core, frame, off + 12, off + 20, off + total, 4);
+  return tcpInputPredicted(core, frame, off + 12, off + 20, off + total, 4, csumPartial);
 }
 
-export function ipv4Input(core: Core, payload: Uint8Array, srcMac: Uint8Array): void {
+export function ipv4Input(core: Core, payload: Uint8Array, srcMac: Uint8Array, csumPartial = false): void {
   const { stats, cfg } = core;
   const p = Ipv4Packet.checked(payload);
   if (isWireError(p)) {
@@ -88,7 +95,8 @@ export function ipv4Input(core: Core, payload: Uint8Array, srcMac: Uint8Array): 
     packet = whole;
     hl = v.headerLen;
   }
-  const meta: IpMeta = { family: 4, src: packet.subarray(12, 16), dst: packet.subarray(16, 20), packet, l4Offset: hl };
+  // A reassembled datagram's transport checksum is verified (offloaded frames are never fragments).
+  const meta: IpMeta = { family: 4, src: packet.subarray(12, 16), dst: packet.subarray(16, 20), packet, l4Offset: hl, csumPartial: csumPartial && !p.isFragment };
   const l4 = packet.subarray(hl);
   switch (proto) {
     case IpProtocol.ICMP:

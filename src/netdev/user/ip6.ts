@@ -21,7 +21,7 @@ function acceptedMulticast(dst: Uint8Array): boolean {
   return Ipv6Address.equals(dst, ALL_NODES) || Ipv6Address.equals(dst, ALL_ROUTERS) || Ipv6Address.equals(dst, ALL_DHCP) || Ipv6Address.isSolicitedNodeMulticast(dst);
 }
 
-export function ipv6Input(core: Core, payload: Uint8Array, srcMac: Uint8Array): void {
+export function ipv6Input(core: Core, payload: Uint8Array, srcMac: Uint8Array, csumPartial = false): void {
   const { stats, cfg } = core;
   const p = Ipv6Packet.checked(payload);
   if (isWireError(p)) {
@@ -53,6 +53,8 @@ export function ipv6Input(core: Core, payload: Uint8Array, srcMac: Uint8Array): 
     stats.ipv6ExtHeaders++;
     return;
   }
+  // A reassembled datagram's transport checksum is verified (offloaded frames are never fragments).
+  const partial = csumPartial && !walk.fragment;
   if (walk.fragment) {
     const fh = walk.fragment.headerOffset;
     const key = `${ip6Key(src)}|${ip6Key(dst)}|${walk.fragment.ident}`;
@@ -80,8 +82,8 @@ export function ipv6Input(core: Core, payload: Uint8Array, srcMac: Uint8Array): 
     walk = w2;
   }
   // A segment of the connection before it needs none of what follows.
-  if (walk.protocol === IpProtocol.TCP && tcpInputPredicted(core, packet, 8, walk.offset, packet.length, 6)) return;
-  const meta: IpMeta = { family: 6, src: packet.subarray(8, 24), dst: packet.subarray(24, 40), packet, l4Offset: walk.offset };
+  if (walk.protocol === IpProtocol.TCP && tcpInputPredicted(core, packet, 8, walk.offset, packet.length, 6, partial)) return;
+  const meta: IpMeta = { family: 6, src: packet.subarray(8, 24), dst: packet.subarray(24, 40), packet, l4Offset: walk.offset, csumPartial: partial };
   const l4 = packet.subarray(walk.offset);
   const hopLimit = packet[7]!;
   switch (walk.protocol) {

@@ -1,6 +1,7 @@
 /** Named counters of the user-mode stack: every drop, refusal and bound hit is counted by reason. */
 export const USER_NET_STAT_NAMES = [
   'rxFrames',
+  'rxOffloaded',
   'txFrames',
   'txDropped',
   'notForUs',

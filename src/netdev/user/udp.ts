@@ -248,7 +248,7 @@ export function udpInput(core: Core, meta: IpMeta, l4: Uint8Array, broadcast: bo
     stats.udpMalformed++;
     return;
   }
-  if (!p.verifyChecksum(meta.src, meta.dst)) {
+  if (meta.csumPartial !== true && !p.verifyChecksum(meta.src, meta.dst)) {
     stats.udpBadChecksum++;
     return;
   }

@@ -4,11 +4,11 @@
  * in through the client's receiver, frames for the guest go out through
  * `client.send`. Time, randomness and the host come from `deps`.
  */
-import { NetClient, type ReceiveResult } from '../../hub/client.js';
+import { type FrameOffload, NetClient, type ReceiveResult } from '../../hub/client.js';
 import { OptionError } from '../../errors.js';
 import type { TimerHost } from '../../time/clock.js';
 import type { RandomSource } from '../../time/random.js';
-import { ETHERNET_HEADER_LEN, EtherType, EthernetAddress } from '../../wire/index.js';
+import { ETHERNET_HEADER_LEN, EtherType, EthernetAddress, IpProtocol, partialL4Checksum } from '../../wire/index.js';
 import { be16 } from '../../wire/bytes.js';
 import type { Core } from './core.js';
 import type { HostListener, UserHost } from './host.js';
@@ -69,7 +69,8 @@ export interface UserNet {
   close(): void;
 }
 
-function receive(core: Core, frame: Uint8Array): ReceiveResult {
+/** A frame from the guest's NIC. `csumPartial`: see `IpMeta` (frames from `receiveOffloaded`). */
+function receive(core: Core, frame: Uint8Array, csumPartial = false): ReceiveResult {
   const { stats, cfg, link } = core;
   if (core.closed) return 'drop';
   stats.rxFrames++;
@@ -97,17 +98,34 @@ function receive(core: Core, frame: Uint8Array): ReceiveResult {
       return 'ok';
     case EtherType.IPV4:
       if (!cfg.ipv4) return 'ok';
-      if (!ipv4Predicted(core, frame, ETHERNET_HEADER_LEN, src)) ipv4Input(core, frame.subarray(ETHERNET_HEADER_LEN), src);
+      if (!ipv4Predicted(core, frame, ETHERNET_HEADER_LEN, src, csumPartial)) ipv4Input(core, frame.subarray(ETHERNET_HEADER_LEN), src, csumPartial);
       return 'ok';
     case EtherType.IPV6:
       if (!cfg.ipv6) return 'ok';
       core.ndp.start();
-      ipv6Input(core, frame.subarray(ETHERNET_HEADER_LEN), src);
+      ipv6Input(core, frame.subarray(ETHERNET_HEADER_LEN), src, csumPartial);
       return 'ok';
     default:
       stats.unknownEthertype++;
       return 'ok';
   }
+}
+
+/**
+ * A frame the NIC handed over with offload work left (`FrameOffload`): taken
+ * when its partial checksum is the TCP or UDP checksum of the datagram it
+ * carries, and a GSO frame is a TCP segment of the IP version it names; then
+ * handled as `receive` does, that checksum not verified. A GSO frame needs no
+ * cutting up: TCP input takes a segment of any size the window has room for.
+ */
+function receiveOffloaded(core: Core, frame: Uint8Array, o: FrameOffload): boolean {
+  if (core.closed || o.csumStart < 0) return false;
+  const proto = partialL4Checksum(frame, o.csumStart, o.csumOffset);
+  if (proto < 0) return false;
+  if (o.gso !== 'none' && (proto !== IpProtocol.TCP || (o.gso === 'tcpv4') !== (be16(frame, 12) === EtherType.IPV4))) return false;
+  core.stats.rxOffloaded++;
+  receive(core, frame, true);
+  return true;
 }
 
 /** Build the stack; hostfwd listeners are bound and smbd prepared before it resolves. Throws `OptionError`. */
@@ -137,7 +155,11 @@ export async function createUserNet(opts: UserNetOptions, deps: UserNetDeps): Pr
     smb: null,
     log,
   } as unknown as { -readonly [K in keyof Core]: Core[K] };
-  const nc = new NetClient(cfg.id, { canReceive: () => !core.closed, receive: (f) => receive(core, f) }, { kind: 'backend' });
+  const nc = new NetClient(
+    cfg.id,
+    { canReceive: () => !core.closed, receive: (f) => receive(core, f), receiveOffloaded: (f, o) => receiveOffloaded(core, f, o) },
+    { kind: 'backend' },
+  );
   client = nc;
   core.link = new Link(cfg, stats, (frame) => nc.send(frame) !== 'dropped', () => deps.timers.now());
   const l = cfg.limits;

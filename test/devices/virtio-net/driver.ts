@@ -19,7 +19,7 @@ import { VIRTIO_NET_F } from '../../../src/devices/virtio-net/features.js';
 import { VIRTIO_F } from '../../../src/virtio/features.js';
 import { STATUS } from '../../../src/virtio/status.js';
 import { COMMON, LEGACY } from '../../../src/virtio/pci/regs.js';
-import { NetClient, type ReceiveResult } from '../../../src/hub/client.js';
+import { type FrameOffload, NetClient, type ReceiveResult } from '../../../src/hub/client.js';
 
 export const RAM = 8 * 1024 * 1024;
 export const NEXT = 1;
@@ -415,12 +415,20 @@ export const DEFAULT_MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56);
 export class Peer {
   readonly frames: Uint8Array[] = [];
   busy = false;
+  /** Take frames with offload work left (`NetClient.sendOffloaded`) into `whole`. */
+  takesOffloaded = false;
+  readonly whole: Array<{ frame: Uint8Array; offload: FrameOffload }> = [];
   readonly client = new NetClient('peer', {
     canReceive: () => !this.busy,
     receive: (f): ReceiveResult => {
       if (this.busy) return 'busy';
       this.frames.push(f.slice());
       return 'ok';
+    },
+    receiveOffloaded: (f, o): boolean => {
+      if (!this.takesOffloaded) return false;
+      this.whole.push({ frame: f.slice(), offload: { ...o } });
+      return true;
     },
   });
   send(frame: Uint8Array): ReturnType<NetClient['send']> {

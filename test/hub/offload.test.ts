@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { type FrameOffload, Hub, NetClient, type ReceiveResult } from '../../src/hub/index.js';
+
+const OFFLOAD: FrameOffload = { csumStart: 34, csumOffset: 16, gso: 'tcpv4', gsoSize: 1448 };
+
+/** A receiver that records plain and whole frames; `takes` decides whether it takes a whole one. */
+function recorder(opts: { offload?: boolean } = {}) {
+  const r = {
+    plain: [] as Uint8Array[],
+    whole: [] as Array<{ frame: Uint8Array; offload: FrameOffload }>,
+    takes: true,
+    ready: true,
+    client: undefined as unknown as NetClient,
+  };
+  r.client = new NetClient('rx', {
+    canReceive: () => r.ready,
+    receive: (f): ReceiveResult => {
+      r.plain.push(f.slice());
+      return 'ok';
+    },
+    ...(opts.offload === false
+      ? {}
+      : {
+          receiveOffloaded: (f: Uint8Array, o: FrameOffload): boolean => {
+            if (!r.takes) return false;
+            r.whole.push({ frame: f.slice(), offload: { ...o } });
+            return true;
+          },
+        }),
+  });
+  return r;
+}
+
+function pair(opts: { offload?: boolean } = {}) {
+  const tx = new NetClient('tx', { canReceive: () => true, receive: () => 'ok' }, { kind: 'nic' });
+  const rx = recorder(opts);
+  NetClient.connect(tx, rx.client);
+  return { tx, rx };
+}
+
+const frame = new Uint8Array(3000).fill(7);
+
+describe('NetClient.sendOffloaded: a frame with offload work left, straight to a peer that does it', () => {
+  it('is delivered once, with its offload info, and counted as one frame on both sides', () => {
+    const { tx, rx } = pair();
+    expect(tx.sendOffloaded(frame, OFFLOAD)).toBe(true);
+    expect(rx.whole).toHaveLength(1);
+    expect(rx.whole[0]!.offload).toEqual(OFFLOAD);
+    expect(rx.whole[0]!.frame).toEqual(frame);
+    expect(rx.plain).toHaveLength(0);
+    expect(tx.stats).toMatchObject({ txFrames: 1, txBytes: 3000 });
+    expect(rx.client.stats).toMatchObject({ rxFrames: 1, rxBytes: 3000 });
+  });
+
+  const refusals: Array<[string, (p: ReturnType<typeof pair>) => void]> = [
+    ['the receiver has no receiveOffloaded', () => {}],
+    ['the receiver declines it', (p) => (p.rx.takes = false)],
+    ['the receiver cannot take a frame now', (p) => (p.rx.ready = false)],
+    ['the sender link is down', (p) => p.tx.setLinkUp(false)],
+    ['the receiver link is down', (p) => p.rx.client.setLinkUp(false)],
+    ['the sender is observed (pcap)', (p) => p.tx.observe(() => {})],
+    ['the receiver is observed', (p) => p.rx.client.observe(() => {})],
+    ['frames wait in the receiver queue', (p) => {
+      p.rx.ready = false;
+      p.tx.send(new Uint8Array(60));
+      p.rx.ready = true;
+    }],
+    ['the receiver is inside its own I/O', (p) => p.rx.client.enterIo()],
+    ['there is no peer', (p) => p.tx.disconnect()],
+  ];
+  for (const [what, arrange] of refusals) {
+    it(`is refused, with nothing counted, when ${what}`, () => {
+      const p = pair({ offload: what !== 'the receiver has no receiveOffloaded' });
+      arrange(p);
+      const before = { tx: { ...p.tx.stats }, rx: { ...p.rx.client.stats } };
+      expect(p.tx.sendOffloaded(frame, OFFLOAD)).toBe(false);
+      expect(p.rx.whole).toHaveLength(0);
+      expect(p.tx.stats).toEqual(before.tx);
+      expect(p.rx.client.stats).toEqual(before.rx);
+    });
+  }
+
+  it('is refused through a hub port (the hub fans plain frames out)', () => {
+    const hub = new Hub(0);
+    const a = hub.addPort('a');
+    const b = hub.addPort('b');
+    const tx = new NetClient('tx', { canReceive: () => true, receive: () => 'ok' }, { kind: 'nic' });
+    const rx = recorder();
+    NetClient.connect(tx, a.client);
+    NetClient.connect(b.client, rx.client);
+    expect(tx.sendOffloaded(frame, OFFLOAD)).toBe(false);
+    expect(rx.whole).toHaveLength(0);
+    expect(tx.send(frame)).toBe('delivered');
+    expect(rx.plain).toHaveLength(1);
+  });
+
+  it('frames the receiver queued while it took the whole one are delivered after it', () => {
+    const tx = new NetClient('tx', { canReceive: () => true, receive: () => 'ok' }, { kind: 'nic' });
+    const order: string[] = [];
+    const rxClient = new NetClient('rx', {
+      canReceive: () => true,
+      receive: (f) => {
+        order.push(`plain ${f.length}`);
+        return 'ok';
+      },
+      receiveOffloaded: (f) => {
+        // A frame arriving for the receiver during its own receive waits for it to return.
+        tx.send(new Uint8Array(60));
+        order.push(`whole ${f.length}`);
+        return true;
+      },
+    });
+    NetClient.connect(tx, rxClient);
+    expect(tx.sendOffloaded(frame, OFFLOAD)).toBe(true);
+    expect(order).toEqual(['whole 3000', 'plain 60']);
+    expect(rxClient.stats.rxFrames).toBe(2);
+  });
+});
