@@ -64,7 +64,7 @@ export const NICS = {
 
 const RUNS = Number(arg('runs', '3'));
 const SECONDS = Number(arg('seconds', '3'));
-const WARMUP = Number(arg('warmup', '1'));
+const WARMUP = Number(arg('warmup', '2'));
 /** Length of the current measurement (the warm-up pass uses a shorter one). */
 let windowSecs = SECONDS;
 /** The socket sender's HTTP server for the guests (or why there is none). */

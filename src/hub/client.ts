@@ -205,15 +205,13 @@ export class NetClient {
    * frame each side; false: nothing happened, send plain frames instead.
    */
   sendOffloaded(frame: Uint8Array, offload: FrameOffload): boolean {
-    const peer = this.peer;
-    if (peer === null || this.linkIsDown || peer.linkIsDown || peer.forwarder !== undefined) return false;
-    if (this.observers.length !== 0 || peer.observers.length !== 0) return false;
+    if (!this.peerTakesOffloaded()) return false;
+    const peer = this.peer!;
     const receiver = peer.receiver;
-    if (receiver.receiveOffloaded === undefined || peer.ioDepth !== 0 || peer.flushing || peer.incoming.length !== 0 || !receiver.canReceive()) return false;
     peer.ioDepth++;
     let taken: boolean;
     try {
-      taken = receiver.receiveOffloaded(frame, offload);
+      taken = receiver.receiveOffloaded!(frame, offload);
     } finally {
       peer.ioDepth--;
     }
@@ -224,6 +222,19 @@ export class NetClient {
     peer.stats.rxBytes += frame.length;
     if (peer.incoming.length > 0) peer.flushQueue();
     return true;
+  }
+
+  /**
+   * Whether `sendOffloaded` would hand a frame over now (the peer may still
+   * decline a particular frame): for a sender that has to choose before it
+   * has the whole frame.
+   */
+  peerTakesOffloaded(): boolean {
+    const peer = this.peer;
+    if (peer === null || this.linkIsDown || peer.linkIsDown || peer.forwarder !== undefined) return false;
+    if (this.observers.length !== 0 || peer.observers.length !== 0) return false;
+    const receiver = peer.receiver;
+    return receiver.receiveOffloaded !== undefined && peer.ioDepth === 0 && !peer.flushing && peer.incoming.length === 0 && receiver.canReceive();
   }
 
   /** True when a frame sent now would be taken immediately. */

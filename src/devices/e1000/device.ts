@@ -15,7 +15,7 @@
  */
 import type { GuestMemory } from '../../dma/memory.js';
 import { OptionError } from '../../errors.js';
-import { NetClient, type ReceiveResult } from '../../hub/client.js';
+import { type FrameOffload, NetClient, type ReceiveResult } from '../../hub/client.js';
 import type { BarHandler, DeviceContext } from '../../machine/device.js';
 import { PciFunction, type PciFunctionState } from '../../pci/index.js';
 import { formatRestoreError, restore, save, type SavedState } from '../../state/index.js';
@@ -107,6 +107,7 @@ function newCounters(): E1000Counters {
     unknownRegWrites: 0,
     readOnlyWrites: 0,
     ioWindowOutOfRange: 0,
+    txOffloaded: 0,
     loopbackFrames: 0,
     loopbackDropped: 0,
     softResets: 0,
@@ -578,6 +579,14 @@ export class E1000 implements NicDevice, TxHost, RxHost {
 
   dmaAllowed(): boolean {
     return this.busMaster;
+  }
+
+  takesOffloaded(): boolean {
+    return !(this.phy[PHY.BMCR]! & BMCR.LOOPBACK) && this.net.peerTakesOffloaded();
+  }
+
+  transmitOffloaded(frame: Uint8Array, offload: FrameOffload): boolean {
+    return !(this.phy[PHY.BMCR]! & BMCR.LOOPBACK) && this.net.sendOffloaded(frame, offload);
   }
 
   transmit(frame: Uint8Array): void {

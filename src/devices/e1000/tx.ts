@@ -3,6 +3,10 @@
  * to TDT, assembles frames from legacy, context and data descriptors into a
  * 64 KiB staging buffer, performs TCP segmentation (TSO) and checksum
  * insertion, inserts VLAN tags, writes DD back and reports interrupt causes.
+ * A TCP TSO frame bound for a peer that segments and checksums itself (the
+ * user-mode stack: `NetClient.sendOffloaded`) is gathered whole instead and
+ * handed over with its partial checksum, as one frame; the MAC statistics
+ * still count the segments a wire would have carried.
  *
  * Functions over explicit state: `TxState` holds the staging buffer and the
  * offload contexts; the ring itself lives in guest memory and is reached
@@ -11,6 +15,7 @@
  * (64 KiB, bad-input item 3). Bad descriptors never throw.
  */
 import type { GuestMemory } from '../../dma/memory.js';
+import type { FrameOffload } from '../../hub/client.js';
 import { addr64 } from '../../dma/memory.js';
 import { checksumFinishNonZero, onesSum } from '../../wire/checksum.js';
 import { be16, be32, HOST_LITTLE_ENDIAN, setBe16, setBe32 } from '../../wire/bytes.js';
@@ -60,6 +65,10 @@ export interface TxState {
   sumNeeded: number;
   /** The frame uses TCP segmentation. */
   cptse: boolean;
+  /** The TSO frame in progress is gathered whole, for a peer that segments it (`TxHost.transmitOffloaded`). */
+  whole: boolean;
+  /** What is left to do on a frame handed over whole (reused). */
+  readonly offload: FrameOffload;
   readonly props: TxContext;
   readonly tsoProps: TxContext;
   /** Segments of the current TSO frame sent so far. */
@@ -103,6 +112,8 @@ export function newTxState(): TxState {
     vlanTag: -1,
     sumNeeded: 0,
     cptse: false,
+    whole: false,
+    offload: { csumStart: -1, csumOffset: 0, gso: 'none', gsoSize: 0 },
     props: newTxContext(),
     tsoProps: newTxContext(),
     tsoFrames: 0,
@@ -123,6 +134,7 @@ export function resetTxState(t: TxState): void {
   t.vlanTag = -1;
   t.sumNeeded = 0;
   t.cptse = false;
+  t.whole = false;
   Object.assign(t.props, newTxContext());
   Object.assign(t.tsoProps, newTxContext());
   t.tsoFrames = 0;
@@ -146,6 +158,8 @@ export interface TxCounters {
   txRingWrapStops: number;
   /** Frames that ended with no bytes at all (not sent). */
   txEmptyFrames: number;
+  /** TSO frames handed whole to a peer that segments them (`TxHost.transmitOffloaded`). */
+  txOffloaded: number;
 }
 
 export interface TxHost {
@@ -155,6 +169,10 @@ export interface TxHost {
   readonly events: TxCounters;
   /** Put a finished frame on the wire (or into PHY loopback). The buffer is reused afterwards. */
   transmit(frame: Uint8Array): void;
+  /** Whether a frame with offload work left would be taken whole now (`NetClient.peerTakesOffloaded`). */
+  takesOffloaded(): boolean;
+  /** Hand a frame with offload work left to a peer that does it; false: not taken (send segments). */
+  transmitOffloaded(frame: Uint8Array, offload: FrameOffload): boolean;
   /** Bus mastering allowed (PCI command register). */
   dmaAllowed(): boolean;
 }
@@ -300,7 +318,8 @@ function processTxDesc(h: TxHost): void {
 
   let addr = addr64(t.d0, t.d1);
   let split = lower & 0xffff;
-  if (t.cptse) {
+  if (t.cptse && t.size === 0) t.whole = takeWhole(h);
+  if (t.cptse && !t.whole) {
     const p = t.tsoProps;
     const msh = p.hdrLen + p.mss;
     let bytes: number;
@@ -337,7 +356,9 @@ function processTxDesc(h: TxHost): void {
   }
 
   if (!(lower & (TXD_CMD.EOP << 24))) return;
-  if (t.cptse && t.size < t.tsoProps.hdrLen) {
+  if (t.cptse && t.whole && t.size >= t.tsoProps.hdrLen) {
+    xmitWhole(h);
+  } else if (t.cptse && t.size < t.tsoProps.hdrLen) {
     // Headers never completed: nothing to send (SDM: TSE with too little data).
     h.events.txTsoUnderflow++;
     incStat(mac, IDX.TSCTFC);
@@ -359,6 +380,77 @@ function processTxDesc(h: TxHost): void {
   t.vlanTag = -1;
   t.size = 0;
   t.cptse = false;
+  t.whole = false;
+}
+
+/**
+ * At the first descriptor of a TSO frame: gather it whole when it is TCP with
+ * the checksum asked for, fits the staging buffer, and the peer takes such
+ * frames now.
+ */
+function takeWhole(h: TxHost): boolean {
+  const p = h.tx.tsoProps;
+  return p.tcp && (h.tx.sumNeeded & TXD_POPTS.TXSM) !== 0 && p.mss > 0 && p.hdrLen > 0 && p.hdrLen + p.paylen <= TX_BUFFER_SIZE && h.takesOffloaded();
+}
+
+/**
+ * End of a TSO frame gathered whole: fix up the headers for the whole frame
+ * (IP length, the TCP pseudo-header sum with its length, the IPv4 header
+ * checksum when asked) and hand it over; the MAC statistics count the
+ * segments a wire would have carried. Not taken after all (the peer changed
+ * while the frame was incomplete, a VLAN tag, a frame longer than IP allows,
+ * or a payload that disagrees with PAYLEN): segmented as the streaming path does.
+ */
+function xmitWhole(h: TxHost): void {
+  const t = h.tx;
+  const p = t.tsoProps;
+  const b = t.buf;
+  const O = VLAN_ROOM;
+  const size = t.size;
+  const ipLen = p.ip ? size - p.ipcss : size - p.ipcss - 40;
+  if (t.vlanTag < 0 && size === p.hdrLen + p.paylen && ipLen <= 0xffff && p.tucso + 2 <= size && p.ipcss + (p.ip ? 12 : 6) <= p.hdrLen) {
+    // Kept to restore if the peer declines.
+    t.header.set(b.subarray(O, O + p.hdrLen));
+    setBe16(b, O + p.ipcss + (p.ip ? 2 : 4), ipLen);
+    // The driver left the pseudo-header sum without the length: add it (SDM 3.5.4).
+    let phsum = be16(b, O + p.tucso) + ((size - p.tucss) & 0xffff);
+    phsum = (phsum >>> 16) + (phsum & 0xffff);
+    setBe16(b, O + p.tucso, phsum);
+    if (t.sumNeeded & TXD_POPTS.IXSM) putsum(b, p.hdrLen, p.ipcso, p.ipcss, p.ipcse);
+    const o = t.offload;
+    o.csumStart = p.tucss;
+    o.csumOffset = p.tucso - p.tucss;
+    o.gso = p.ip ? 'tcpv4' : 'tcpv6';
+    o.gsoSize = p.mss;
+    const frame = b.subarray(O, O + size);
+    if (h.transmitOffloaded(frame, o)) {
+      h.events.txFrames++;
+      h.events.txOffloaded++;
+      const mac = h.regs;
+      const payload = size - p.hdrLen;
+      const segs = Math.max(1, Math.ceil(payload / p.mss));
+      for (let i = 0; i < segs; i++) {
+        const len = p.hdrLen + Math.max(0, Math.min(p.mss, payload - i * p.mss));
+        countSent(mac, frame, len, len + 4);
+      }
+      if (segs > 1) incStat(mac, IDX.TSCTC);
+      return;
+    }
+    b.set(t.header.subarray(0, p.hdrLen), O);
+  }
+  // Segment what was gathered: each segment's payload moves down behind a fresh copy of the headers.
+  t.header.set(b.subarray(O, O + p.hdrLen));
+  const end = size;
+  for (let at = p.hdrLen; ; at += p.mss) {
+    const n = Math.min(p.mss, end - at);
+    if (at !== p.hdrLen) {
+      b.set(t.header.subarray(0, p.hdrLen), O);
+      b.copyWithin(O + p.hdrLen, O + at, O + at + n);
+    }
+    t.size = p.hdrLen + n;
+    xmitSeg(h);
+    if (at + n >= end) break;
+  }
 }
 
 /**
@@ -440,15 +532,23 @@ function xmitSeg(h: TxHost): void {
   }
   h.transmit(frame);
   h.events.txFrames++;
-  // Statistics (SDM 13.7): sizes count the FCS the wire would add.
+  countSent(mac, frame, frame.length, t.size + 4);
+}
+
+/**
+ * Transmit statistics (SDM 13.7) of one frame of `len` bytes on the wire (a
+ * VLAN tag included) whose destination address starts `frame`; `octets`: its
+ * bytes without the tag, FCS included.
+ */
+function countSent(mac: Uint32Array, frame: Uint8Array, len: number, octets: number): void {
   if (frame.length >= 6 && frame[0]! & 1) {
     if (frame[0] === 0xff && frame[1] === 0xff && frame[2] === 0xff && frame[3] === 0xff && frame[4] === 0xff && frame[5] === 0xff) incStat(mac, IDX.BPTC);
     else incStat(mac, IDX.MPTC);
   }
-  const bin = sizeBin(frame.length + 4);
+  const bin = sizeBin(len + 4);
   if (bin >= 0) incStat(mac, IDX.PTC64 + bin);
   incStat(mac, IDX.TPT);
-  addStat64(mac, IDX.TOTL, t.size + 4);
+  addStat64(mac, IDX.TOTL, octets);
   incStat(mac, IDX.GPTC);
-  addStat64(mac, IDX.GOTCL, t.size + 4);
+  addStat64(mac, IDX.GOTCL, octets);
 }

@@ -10,7 +10,7 @@
  */
 import { addr64, type GuestMemory } from '../../dma/memory.js';
 import { OptionError } from '../../errors.js';
-import { NetClient, type ReceiveResult } from '../../hub/client.js';
+import { type FrameOffload, NetClient, type ReceiveResult } from '../../hub/client.js';
 import type { AccessSize, BarHandler, DeviceContext, PciConfigTarget } from '../../machine/device.js';
 import { PciFunction, type PciFunctionState } from '../../pci/index.js';
 import { formatRestoreError, restore, save, type SavedState } from '../../state/index.js';
@@ -635,6 +635,10 @@ export class Rtl8139 implements NicDevice, RxHost, TxHost {
   }
 
   /** TxHost: a finished frame leaves, or comes back with TCR loopback. */
+  transmitOffloaded(frame: Uint8Array, offload: FrameOffload): boolean {
+    return (this.regs.u32(REG.TCR) & TCR.LOOPBACK) !== TCR.LOOPBACK && this.net.sendOffloaded(frame, offload);
+  }
+
   transmit(frame: Uint8Array): void {
     if ((this.regs.u32(REG.TCR) & TCR.LOOPBACK) === TCR.LOOPBACK) {
       if (this.net.incoming.push(frame)) this.events.loopbackFrames++;

@@ -9,9 +9,12 @@
  * buffer and anything beyond is cut off. Offload requests whose IPv4 header
  * length, total length or TCP data offset disagree with the frame, and large
  * send with MSS 0, are not performed: the frame goes out as the driver built
- * it (CVE-2015-5165, QEMU 792676c165).
+ * it (CVE-2015-5165, QEMU 792676c165). A large send bound for a peer that
+ * segments and checksums itself (the user-mode stack:
+ * `NetClient.sendOffloaded`) is handed over whole, with a partial checksum.
  */
 import { addr64, type GuestMemory } from '../../dma/memory.js';
+import type { FrameOffload } from '../../hub/client.js';
 import { be16, setBe16 } from '../../wire/bytes.js';
 import { checksumFinish, checksumFinishNonZero, internetChecksum, onesSum, pseudoHeaderSumAt } from '../../wire/checksum.js';
 import { isWireError } from '../../wire/error.js';
@@ -39,6 +42,8 @@ export interface TxState {
   cur: number;
   normal: CpRing;
   high: CpRing;
+  /** What is left to do on a frame handed over whole (reused). */
+  readonly offload: FrameOffload;
 }
 
 function newRing(): CpRing {
@@ -46,7 +51,7 @@ function newRing(): CpRing {
 }
 
 export function newTxState(): TxState {
-  return { cur: 0, normal: newRing(), high: newRing() };
+  return { cur: 0, normal: newRing(), high: newRing(), offload: { csumStart: -1, csumOffset: 0, gso: 'none', gsoSize: 0 } };
 }
 
 export function resetTxState(t: TxState): void {
@@ -66,12 +71,14 @@ export interface TxCounters {
   txEmptyFrames: number;
   txTsoFrames: number;
   txTsoSegments: number;
+  /** Large sends handed whole to a peer that segments them (`TxHost.transmitOffloaded`). */
+  txOffloaded: number;
   txOffloadRefused: number;
   txBudgetStops: number;
 }
 
 export function newTxCounters(): TxCounters {
-  return { txFrames: 0, txDescriptors: 0, txDmaErrors: 0, txTruncatedBytes: 0, txEmptyFrames: 0, txTsoFrames: 0, txTsoSegments: 0, txOffloadRefused: 0, txBudgetStops: 0 };
+  return { txFrames: 0, txDescriptors: 0, txDmaErrors: 0, txTruncatedBytes: 0, txEmptyFrames: 0, txTsoFrames: 0, txTsoSegments: 0, txOffloaded: 0, txOffloadRefused: 0, txBudgetStops: 0 };
 }
 
 export interface TxHost {
@@ -86,6 +93,8 @@ export interface TxHost {
   readonly segment: Uint8Array;
   /** Put a frame on the wire (or loop it back); the buffer is reused after the call. */
   transmit(frame: Uint8Array): void;
+  /** Hand a frame with offload work left to a peer that does it; false: not taken (send segments). */
+  transmitOffloaded(frame: Uint8Array, offload: FrameOffload): boolean;
   raise(cause: number): void;
 }
 
@@ -252,6 +261,7 @@ function offload(h: TxHost, buf: Uint8Array, len: number, w0: number, lgsen: boo
     const plan = planTso(frame, { l3Offset: l3, l4Offset: l4, mss, ipv6: false, useIpLength: true, maxSegments: CP_TX_BUFFER });
     if (isWireError(plan)) return false;
     h.events.txTsoFrames++;
+    if (tag < 0 && end === len && handOver(h, frame, l4, end, mss)) return true;
     const seg = h.segment;
     for (let i = 0; i < plan.segments; i++) {
       const n = writeTsoSegment(frame, plan, i, seg);
@@ -277,5 +287,28 @@ function offload(h: TxHost, buf: Uint8Array, len: number, w0: number, lgsen: boo
     const ph = pseudoHeaderSumAt(buf, l3 + 12, l3 + 20, IpProtocol.UDP, end - l4);
     setBe16(buf, l4 + 6, checksumFinishNonZero(onesSum(buf, l4, end, ph)));
   }
+  return true;
+}
+
+/**
+ * Offer a large send whole to a peer that segments it: the IPv4 header
+ * checksum made right and the TCP checksum field holding the pseudo-header
+ * sum (the segments each get both afresh, so nothing the driver left there
+ * matters). True when taken; otherwise the frame is segmented (those fields
+ * are recomputed per segment).
+ */
+function handOver(h: TxHost, frame: Uint8Array, l4: number, end: number, mss: number): boolean {
+  const l3 = ETH_HLEN;
+  setBe16(frame, l3 + 10, 0);
+  setBe16(frame, l3 + 10, internetChecksum(frame, l3, l4));
+  setBe16(frame, l4 + 16, pseudoHeaderSumAt(frame, l3 + 12, l3 + 20, IpProtocol.TCP, end - l4));
+  const o = h.tx.offload;
+  o.csumStart = l4;
+  o.csumOffset = 16;
+  o.gso = 'tcpv4';
+  o.gsoSize = mss;
+  if (!h.transmitOffloaded(frame, o)) return false;
+  h.events.txOffloaded++;
+  h.events.txFrames++;
   return true;
 }

@@ -1,0 +1,136 @@
+/**
+ * e1000 TSO frames handed whole to a peer that segments and checksums itself
+ * (`NetClient.sendOffloaded`, the user-mode stack): the frame is the one the
+ * driver described, with the IP length and the TCP pseudo-header sum made
+ * right for the whole of it; cut up in software it gives exactly the segments
+ * the streaming engine sends to any other peer. A peer that declines gets
+ * those segments.
+ */
+import { describe, expect, it } from 'vitest';
+import { type FrameOffload, NetClient, type ReceiveResult } from '../../../src/hub/client.js';
+import { completeChecksum, isWireError, segmentTcp } from '../../../src/wire/index.js';
+import { contextDesc, CTX, dataDesc, Driver, makeBench, R } from './driver.js';
+import { be16, ipv4, ipv4ChecksumsOk, ipv6, ipv6ChecksumOk, pattern } from './packets.js';
+
+type Peer = 'plain' | 'takes' | 'declines';
+
+/** A bench whose NIC is connected to a peer of the given kind; returns what it received. */
+function bench(kind: Peer) {
+  const b = makeBench();
+  const got = { plain: [] as Uint8Array[], whole: [] as Array<{ frame: Uint8Array; offload: FrameOffload }> };
+  const client = new NetClient('peer', {
+    canReceive: () => true,
+    receive: (f): ReceiveResult => {
+      got.plain.push(f.slice());
+      return 'ok';
+    },
+    ...(kind === 'plain'
+      ? {}
+      : {
+          receiveOffloaded: (f: Uint8Array, o: FrameOffload): boolean => {
+            if (kind === 'declines') return false;
+            got.whole.push({ frame: f.slice(), offload: { ...o } });
+            return true;
+          },
+        }),
+  });
+  b.nic.net.disconnect();
+  NetClient.connect(b.nic.net, client);
+  const d = new Driver(b);
+  d.initTx();
+  d.r(R.ICR);
+  return { b, d, got };
+}
+
+const ctx4 = (paylen: number, mss: number) => contextDesc({ ipcss: 14, ipcso: 24, ipcse: 33, tucss: 34, tucso: 50, paylen, cmd: CTX.TSE | CTX.IP | CTX.TCP, hdrLen: 54, mss });
+const ctx6 = (paylen: number, mss: number) => contextDesc({ ipcss: 14, tucss: 54, tucso: 70, paylen, cmd: CTX.TSE | CTX.TCP, hdrLen: 74, mss });
+
+interface Case {
+  name: string;
+  frame: Uint8Array;
+  ctx: Uint8Array;
+  /** Descriptor boundaries in the frame. */
+  cuts: number[];
+  popts: number;
+  v6?: boolean;
+  mss: number;
+  vlan?: boolean;
+}
+
+const CASES: Case[] = [
+  { name: 'IPv4, 4000 B over odd descriptors', frame: ipv4({ data: pattern(4000, 9), mode: 'tso', flags: 0x19, seq: 0xffffff00, ident: 0xfffe }), ctx: ctx4(4000, 1448), cuts: [30, 54, 1000, 3001], popts: 3, mss: 1448 },
+  { name: 'IPv4, an exact multiple of the MSS', frame: ipv4({ data: pattern(3000, 1), mode: 'tso' }), ctx: ctx4(3000, 1000), cuts: [], popts: 3, mss: 1000 },
+  { name: 'IPv4, 60000 B', frame: ipv4({ data: pattern(60000, 5), mode: 'tso', flags: 0x18 }), ctx: ctx4(60000, 1448), cuts: [54, 20000, 40000], popts: 3, mss: 1448 },
+  { name: 'IPv6, 2500 B', frame: ipv6({ data: pattern(2500, 4), mode: 'tso', flags: 0x18 }), ctx: ctx6(2500, 1200), cuts: [74], popts: 2, v6: true, mss: 1200 },
+];
+
+function run(kind: Peer, c: Case) {
+  const s = bench(kind);
+  if (c.vlan) s.d.w(R.CTRL, s.d.r(R.CTRL) | (1 << 30));
+  const a = s.d.txBuffer(c.frame);
+  s.d.putTx(c.ctx);
+  const cuts = [0, ...c.cuts, c.frame.length];
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const last = i + 2 === cuts.length;
+    s.d.putTx(dataDesc(a + cuts[i]!, cuts[i + 1]! - cuts[i]!, { tse: true, popts: c.popts, eop: last, rs: last, vle: !!c.vlan, special: 0x6005 }));
+  }
+  s.d.kick();
+  const stats = { TPT: s.d.r(R.TPT), GPTC: s.d.r(R.GPTC), GOTCL: s.d.r(R.GOTCL), TSCTC: s.d.r(R.TSCTC) };
+  return { ...s, stats };
+}
+
+describe('e1000: TSO frames handed over whole', () => {
+  for (const c of CASES) {
+    it(`${c.name}: one frame, offload info, and the same segments and statistics as on a wire`, () => {
+      const wire = run('plain', c);
+      const whole = run('takes', c);
+      expect(whole.got.plain).toHaveLength(0);
+      expect(whole.got.whole).toHaveLength(1);
+      const { frame, offload } = whole.got.whole[0]!;
+      const l4 = c.v6 ? 54 : 34;
+      expect(offload).toEqual({ csumStart: l4, csumOffset: 16, gso: c.v6 ? 'tcpv6' : 'tcpv4', gsoSize: c.mss });
+      expect(frame.length).toBe(c.frame.length);
+      expect(frame.subarray(l4 + 20), 'payload').toEqual(c.frame.subarray(l4 + 20));
+      // Completed, the partial checksum is the whole segment's checksum.
+      const done = frame.slice();
+      expect(completeChecksum(done, l4, 16)).toBe(true);
+      if (c.v6) expect(ipv6ChecksumOk(done)).toBe(true);
+      else expect(ipv4ChecksumsOk(done)).toEqual({ ip: true, l4: true });
+      const segs = segmentTcp(frame, { l3Offset: 14, l4Offset: l4, mss: c.mss, ipv6: !!c.v6 });
+      if (isWireError(segs)) throw new Error(`segmentTcp: ${segs.kind}`);
+      expect(segs).toEqual(wire.got.plain);
+      expect(whole.stats).toEqual(wire.stats);
+      expect(whole.b.nic.counters()).toMatchObject({ txOffloaded: 1, txFrames: 1 });
+    });
+
+    it(`${c.name}: a peer that declines gets the wire's segments`, () => {
+      const wire = run('plain', c);
+      const declined = run('declines', c);
+      expect(declined.got.whole).toHaveLength(0);
+      expect(declined.got.plain).toEqual(wire.got.plain);
+      expect(declined.stats).toEqual(wire.stats);
+      expect(declined.b.nic.counters()['txOffloaded']).toBe(0);
+    });
+  }
+
+  it('VLAN-tagged TSO frames and PAYLEN that disagrees with the data go out as the wire segments', () => {
+    const cases: Case[] = [
+      { ...CASES[0]!, name: 'vlan', vlan: true },
+      { ...CASES[0]!, name: 'short paylen', ctx: ctx4(3000, 1448) },
+    ];
+    for (const c of cases) {
+      const wire = run('plain', c);
+      const took = run('takes', c);
+      expect(took.got.whole, c.name).toHaveLength(0);
+      expect(took.got.plain, c.name).toEqual(wire.got.plain);
+      expect(took.stats, c.name).toEqual(wire.stats);
+    }
+    expect(be16(run('takes', cases[0]!).got.plain[0]!, 12)).toBe(0x8100);
+  });
+
+  it('TSO without the TCP checksum asked for is not handed over', () => {
+    const noSum = run('takes', { ...CASES[1]!, popts: 1 });
+    expect(noSum.got.whole).toHaveLength(0);
+    expect(noSum.got.plain).toHaveLength(3);
+  });
+});
