@@ -56,6 +56,8 @@ export interface FuzzStats {
   /** DMA attempts outside RAM, refused by guest memory (fine: the device must cope). */
   refusedDma: number;
   framesOut: number;
+  /** Of those, frames handed over whole with offload work left (TSO/GSO, partial checksums). */
+  framesOffloaded: number;
   maxAccessesPerOp: number;
 }
 
@@ -93,8 +95,10 @@ export class FuzzHarness {
   readonly machine: PcMachine;
   readonly device: FuzzDevice;
   readonly bars: BarInfo[] = [];
-  readonly stats: FuzzStats = { ops: 0, accesses: 0, bytes: 0, refusedDma: 0, framesOut: 0, maxAccessesPerOp: 0 };
-  private readonly wire = new WireEnd('fuzz-wire');
+  readonly stats: FuzzStats = { ops: 0, accesses: 0, bytes: 0, refusedDma: 0, framesOut: 0, framesOffloaded: 0, maxAccessesPerOp: 0 };
+  /** The device's peer also takes frames with offload work left, every other one offered (both paths run). */
+  private offers = 0;
+  private readonly wire = new WireEnd('fuzz-wire', { takeOffloaded: () => (this.offers++ & 1) === 0 });
   private readonly counting: WorkCounter;
   private readonly barAddr = new Map<number, { kind: 'mem' | 'io'; addr: number }>();
   private readonly ramSize: number;
@@ -174,6 +178,7 @@ export class FuzzHarness {
       this.stats.refusedDma += c.refused;
       if (c.accesses > this.stats.maxAccessesPerOp) this.stats.maxAccessesPerOp = c.accesses;
       while (this.wire.take()) this.stats.framesOut++;
+      this.stats.framesOffloaded = this.wire.offloaded;
     }
     if (op.op === 'save-restore') return this.checkState(op, at);
     return undefined;

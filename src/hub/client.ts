@@ -40,6 +40,11 @@ export interface FrameOffload {
   gsoSize: number;
 }
 
+/** A `FrameOffload` for a sender to fill and reuse. */
+export function newFrameOffload(): FrameOffload {
+  return { csumStart: -1, csumOffset: 0, gso: 'none', gsoSize: 0 };
+}
+
 export interface NetReceiver {
   /** Cheap check before a frame is offered; false means "queue it for later". */
   canReceive(): boolean;

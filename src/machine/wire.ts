@@ -3,20 +3,46 @@
  * are collected; frames "from the wire" are injected. Used by the in-process
  * qtest driver and the trace replayer in place of a UDP socket.
  */
-import { NetClient, type ReceiveResult } from '../hub/client.js';
+import { type FrameOffload, NetClient, type ReceiveResult } from '../hub/client.js';
+
+export interface WireEndOptions {
+  /**
+   * Also be a peer that takes frames with offload work left
+   * (`NetClient.sendOffloaded`), as the user-mode stack is: asked per frame,
+   * true takes it (collected like any other). Unset: plain frames only.
+   */
+  takeOffloaded?: (frame: Uint8Array, offload: FrameOffload) => boolean;
+}
 
 export class WireEnd {
   readonly client: NetClient;
   private readonly frames: Uint8Array[] = [];
+  /** Frames taken with offload work left. */
+  offloaded = 0;
 
-  constructor(name = 'wire') {
-    this.client = new NetClient(name, {
-      canReceive: () => true,
-      receive: (frame): ReceiveResult => {
-        this.frames.push(frame.slice());
-        return 'ok';
+  constructor(name = 'wire', opts: WireEndOptions = {}) {
+    const take = opts.takeOffloaded;
+    this.client = new NetClient(
+      name,
+      {
+        canReceive: () => true,
+        receive: (frame): ReceiveResult => {
+          this.frames.push(frame.slice());
+          return 'ok';
+        },
+        ...(take
+          ? {
+              receiveOffloaded: (frame: Uint8Array, offload: FrameOffload): boolean => {
+                if (!take(frame, offload)) return false;
+                this.offloaded++;
+                this.frames.push(frame.slice());
+                return true;
+              },
+            }
+          : {}),
       },
-    }, { kind: 'backend' });
+      { kind: 'backend' },
+    );
   }
 
   /** A frame arrives from the wire. */

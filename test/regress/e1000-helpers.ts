@@ -13,8 +13,10 @@ export * from '../devices/e1000/packets.js';
 
 export const OWN = '52:54:00:12:34:56';
 
+/** A device whose peer takes every other frame offered with offload work left (both paths run). */
 export function bench(): { b: Bench; d: Driver } {
-  const b = makeBench();
+  let offers = 0;
+  const b = makeBench({ wire: { takeOffloaded: () => (offers++ & 1) === 0 } });
   const d = new Driver(b, { txCount: 16, rxCount: 16 });
   return { b, d };
 }

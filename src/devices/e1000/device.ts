@@ -684,6 +684,7 @@ export class E1000 implements NicDevice, TxHost, RxHost {
         vlanTag: t.vlanTag,
         sumNeeded: t.sumNeeded,
         cptse: t.cptse,
+        whole: t.whole,
         props: { ...t.props },
         tsoProps: { ...t.tsoProps },
         tsoFrames: t.tsoFrames,
@@ -732,6 +733,7 @@ export class E1000 implements NicDevice, TxHost, RxHost {
     t.vlanTag = s.tx.vlanTag;
     t.sumNeeded = s.tx.sumNeeded;
     t.cptse = s.tx.cptse;
+    t.whole = s.tx.whole ?? false;
     Object.assign(t.props, s.tx.props);
     Object.assign(t.tsoProps, s.tx.tsoProps);
     t.tsoFrames = s.tx.tsoFrames;

@@ -56,6 +56,8 @@ export const E1000_STATE = defineState({
       vlanTag: int(-1, 0xffffffff),
       sumNeeded: u8(),
       cptse: bool(),
+      /** Gathering a TSO frame whole for a peer that segments it (absent in older states: false). */
+      whole: optional(bool()),
       props: context,
       tsoProps: context,
       tsoFrames: u16(),

@@ -15,7 +15,7 @@
  * (64 KiB, bad-input item 3). Bad descriptors never throw.
  */
 import type { GuestMemory } from '../../dma/memory.js';
-import type { FrameOffload } from '../../hub/client.js';
+import { type FrameOffload, newFrameOffload } from '../../hub/client.js';
 import { addr64 } from '../../dma/memory.js';
 import { checksumFinishNonZero, onesSum } from '../../wire/checksum.js';
 import { be16, be32, HOST_LITTLE_ENDIAN, setBe16, setBe32 } from '../../wire/bytes.js';
@@ -69,6 +69,8 @@ export interface TxState {
   whole: boolean;
   /** What is left to do on a frame handed over whole (reused). */
   readonly offload: FrameOffload;
+  /** Where a frame gathered whole waits while it is cut up after all (made on first use). */
+  spill: Uint8Array | undefined;
   readonly props: TxContext;
   readonly tsoProps: TxContext;
   /** Segments of the current TSO frame sent so far. */
@@ -113,7 +115,8 @@ export function newTxState(): TxState {
     sumNeeded: 0,
     cptse: false,
     whole: false,
-    offload: { csumStart: -1, csumOffset: 0, gso: 'none', gsoSize: 0 },
+    offload: newFrameOffload(),
+    spill: undefined,
     props: newTxContext(),
     tsoProps: newTxContext(),
     tsoFrames: 0,
@@ -295,7 +298,9 @@ function processTxDesc(h: TxHost): void {
   const d3 = t.d3;
   const dtype = lower & (TXD_DEXT | TXD_DTYP_D);
   if (dtype === TXD_DEXT) {
-    // Context descriptor (SDM 3.3.6): it only loads offload parameters.
+    // Context descriptor (SDM 3.3.6): it only loads offload parameters. A
+    // frame gathered whole is cut up first, under the context it began with.
+    if (t.whole) leaveWhole(h);
     if (lower & TXD_CMD_TSE) {
       readContext(t, t.tsoProps);
       t.tsoFrames = 0;
@@ -316,35 +321,13 @@ function processTxDesc(h: TxHost): void {
     t.vlanTag = (((mac[IDX.VET]! & 0xffff) << 16) | (d3 >>> 16)) >>> 0;
   }
 
-  let addr = addr64(t.d0, t.d1);
-  let split = lower & 0xffff;
+  const addr = addr64(t.d0, t.d1);
+  const split = lower & 0xffff;
   if (t.cptse && t.size === 0) t.whole = takeWhole(h);
+  // Gathering whole stops where the streaming engine would have done something else.
+  if (t.whole && (!t.cptse || split > TX_BUFFER_SIZE - t.size)) leaveWhole(h);
   if (t.cptse && !t.whole) {
-    const p = t.tsoProps;
-    const msh = p.hdrLen + p.mss;
-    let bytes: number;
-    do {
-      bytes = split;
-      // Already a full segment buffered (possible after a mix of legacy and
-      // TSO descriptors): go straight to end-of-packet handling (CVE-2021-20257).
-      if (t.size >= msh) break;
-      if (t.size + bytes > msh) bytes = msh - t.size;
-      if (bytes > TX_BUFFER_SIZE - t.size) {
-        h.events.txTruncatedBytes += bytes - (TX_BUFFER_SIZE - t.size);
-        bytes = TX_BUFFER_SIZE - t.size;
-      }
-      dmaIn(h, addr, t.size, bytes);
-      const sz = t.size + bytes;
-      if (sz >= p.hdrLen && t.size < p.hdrLen) t.header.set(t.buf.subarray(VLAN_ROOM, VLAN_ROOM + p.hdrLen));
-      t.size = sz;
-      addr += bytes;
-      if (sz === msh) {
-        xmitSeg(h);
-        t.buf.set(t.header.subarray(0, p.hdrLen), VLAN_ROOM);
-        t.size = p.hdrLen;
-      }
-      split -= bytes;
-    } while (bytes !== 0 && split !== 0);
+    tsoFeed(h, split, addr);
   } else {
     let n = split;
     if (n > TX_BUFFER_SIZE - t.size) {
@@ -356,8 +339,9 @@ function processTxDesc(h: TxHost): void {
   }
 
   if (!(lower & (TXD_CMD.EOP << 24))) return;
-  if (t.cptse && t.whole && t.size >= t.tsoProps.hdrLen) {
-    xmitWhole(h);
+  if (t.whole && !handOverWhole(h)) leaveWhole(h);
+  if (t.whole) {
+    // Handed over.
   } else if (t.cptse && t.size < t.tsoProps.hdrLen) {
     // Headers never completed: nothing to send (SDM: TSE with too little data).
     h.events.txTsoUnderflow++;
@@ -384,73 +368,124 @@ function processTxDesc(h: TxHost): void {
 }
 
 /**
- * At the first descriptor of a TSO frame: gather it whole when it is TCP with
- * the checksum asked for, fits the staging buffer, and the peer takes such
- * frames now.
+ * TCP segmentation as the data streams in (SDM 3.5): `len` bytes from guest
+ * address `addr` (or from `spill` at offset `addr`) fill the frame; each time
+ * headers plus MSS bytes are in, the segment is sent and the headers are put
+ * back for the next one.
  */
-function takeWhole(h: TxHost): boolean {
-  const p = h.tx.tsoProps;
-  return p.tcp && (h.tx.sumNeeded & TXD_POPTS.TXSM) !== 0 && p.mss > 0 && p.hdrLen > 0 && p.hdrLen + p.paylen <= TX_BUFFER_SIZE && h.takesOffloaded();
+function tsoFeed(h: TxHost, len: number, addr: number, spill?: Uint8Array): void {
+  const t = h.tx;
+  const p = t.tsoProps;
+  const msh = p.hdrLen + p.mss;
+  let split = len;
+  let bytes: number;
+  do {
+    bytes = split;
+    // Already a full segment buffered (possible after a mix of legacy and
+    // TSO descriptors): go straight to end-of-packet handling (CVE-2021-20257).
+    if (t.size >= msh) break;
+    if (t.size + bytes > msh) bytes = msh - t.size;
+    if (bytes > TX_BUFFER_SIZE - t.size) {
+      h.events.txTruncatedBytes += bytes - (TX_BUFFER_SIZE - t.size);
+      bytes = TX_BUFFER_SIZE - t.size;
+    }
+    if (spill === undefined) dmaIn(h, addr, t.size, bytes);
+    else t.buf.set(spill.subarray(addr, addr + bytes), VLAN_ROOM + t.size);
+    const sz = t.size + bytes;
+    if (sz >= p.hdrLen && t.size < p.hdrLen) t.header.set(t.buf.subarray(VLAN_ROOM, VLAN_ROOM + p.hdrLen));
+    t.size = sz;
+    addr += bytes;
+    if (sz === msh) {
+      xmitSeg(h);
+      t.buf.set(t.header.subarray(0, p.hdrLen), VLAN_ROOM);
+      t.size = p.hdrLen;
+    }
+    split -= bytes;
+  } while (bytes !== 0 && split !== 0);
 }
 
 /**
- * End of a TSO frame gathered whole: fix up the headers for the whole frame
- * (IP length, the TCP pseudo-header sum with its length, the IPv4 header
- * checksum when asked) and hand it over; the MAC statistics count the
- * segments a wire would have carried. Not taken after all (the peer changed
- * while the frame was incomplete, a VLAN tag, a frame longer than IP allows,
- * or a payload that disagrees with PAYLEN): segmented as the streaming path does.
+ * At the first descriptor of a TSO frame: gather it whole when it is TCP with
+ * the checksum asked for, untagged, fits the staging buffer, and the peer
+ * takes such frames now.
  */
-function xmitWhole(h: TxHost): void {
+function takeWhole(h: TxHost): boolean {
+  const p = h.tx.tsoProps;
+  const t = h.tx;
+  return p.tcp && (t.sumNeeded & TXD_POPTS.TXSM) !== 0 && t.vlanTag < 0 && p.mss > 0 && p.hdrLen > 0 && p.hdrLen + p.paylen <= TX_BUFFER_SIZE && h.takesOffloaded();
+}
+
+/**
+ * Stop gathering whole: what was gathered goes through the streaming
+ * segmenter (`tsoFeed`) as if it had streamed in, so the frames, statistics
+ * and state are those the engine has without a hand-over.
+ */
+function leaveWhole(h: TxHost): void {
+  const t = h.tx;
+  t.whole = false;
+  const gathered = t.size;
+  if (gathered === 0) return;
+  // Out of the staging buffer first: the segments are built there.
+  const spill = (t.spill ??= new Uint8Array(TX_BUFFER_SIZE));
+  spill.set(t.buf.subarray(VLAN_ROOM, VLAN_ROOM + gathered));
+  const cptse = t.cptse;
+  t.size = 0;
+  t.cptse = true;
+  tsoFeed(h, gathered, 0, spill);
+  t.cptse = cptse;
+}
+
+/** Add `len` to the 16-bit pseudo-header sum the driver left at frame offset `at` (SDM 3.5.4: it leaves out the length). */
+function addPseudoLength(b: Uint8Array, at: number, len: number): void {
+  let phsum = be16(b, at) + (len & 0xffff);
+  phsum = (phsum >>> 16) + (phsum & 0xffff);
+  setBe16(b, at, phsum);
+}
+
+/**
+ * End of a TSO frame gathered whole: when the context (as it is now) still
+ * describes the frame (TCP, MSS and headers that fit, PAYLEN matching the
+ * data, no VLAN tag), fix up the headers for the whole frame (IP length, the
+ * TCP pseudo-header sum with its length, the IPv4 header checksum when asked)
+ * and hand it over; the MAC statistics count the segments a wire would have
+ * carried. False, with the frame as gathered: the caller segments it.
+ */
+function handOverWhole(h: TxHost): boolean {
   const t = h.tx;
   const p = t.tsoProps;
   const b = t.buf;
   const O = VLAN_ROOM;
   const size = t.size;
+  const hl = p.hdrLen;
+  if (!p.tcp || p.mss === 0 || hl === 0 || t.vlanTag >= 0 || size !== hl + p.paylen) return false;
   const ipLen = p.ip ? size - p.ipcss : size - p.ipcss - 40;
-  if (t.vlanTag < 0 && size === p.hdrLen + p.paylen && ipLen <= 0xffff && p.tucso + 2 <= size && p.ipcss + (p.ip ? 12 : 6) <= p.hdrLen) {
-    // Kept to restore if the peer declines.
-    t.header.set(b.subarray(O, O + p.hdrLen));
-    setBe16(b, O + p.ipcss + (p.ip ? 2 : 4), ipLen);
-    // The driver left the pseudo-header sum without the length: add it (SDM 3.5.4).
-    let phsum = be16(b, O + p.tucso) + ((size - p.tucss) & 0xffff);
-    phsum = (phsum >>> 16) + (phsum & 0xffff);
-    setBe16(b, O + p.tucso, phsum);
-    if (t.sumNeeded & TXD_POPTS.IXSM) putsum(b, p.hdrLen, p.ipcso, p.ipcss, p.ipcse);
-    const o = t.offload;
-    o.csumStart = p.tucss;
-    o.csumOffset = p.tucso - p.tucss;
-    o.gso = p.ip ? 'tcpv4' : 'tcpv6';
-    o.gsoSize = p.mss;
-    const frame = b.subarray(O, O + size);
-    if (h.transmitOffloaded(frame, o)) {
-      h.events.txFrames++;
-      h.events.txOffloaded++;
-      const mac = h.regs;
-      const payload = size - p.hdrLen;
-      const segs = Math.max(1, Math.ceil(payload / p.mss));
-      for (let i = 0; i < segs; i++) {
-        const len = p.hdrLen + Math.max(0, Math.min(p.mss, payload - i * p.mss));
-        countSent(mac, frame, len, len + 4);
-      }
-      if (segs > 1) incStat(mac, IDX.TSCTC);
-      return;
-    }
-    b.set(t.header.subarray(0, p.hdrLen), O);
+  if (ipLen < 0 || ipLen > 0xffff || p.ipcss + (p.ip ? 12 : 6) > hl || p.tucso < p.tucss + 2 || p.tucso + 2 > hl) return false;
+  // Kept to put back if the peer declines.
+  t.header.set(b.subarray(O, O + hl));
+  setBe16(b, O + p.ipcss + (p.ip ? 2 : 4), ipLen);
+  addPseudoLength(b, O + p.tucso, size - p.tucss);
+  if (t.sumNeeded & TXD_POPTS.IXSM) putsum(b, hl, p.ipcso, p.ipcss, p.ipcse);
+  const o = t.offload;
+  o.csumStart = p.tucss;
+  o.csumOffset = p.tucso - p.tucss;
+  o.gso = p.ip ? 'tcpv4' : 'tcpv6';
+  o.gsoSize = p.mss;
+  const frame = b.subarray(O, O + size);
+  if (!h.transmitOffloaded(frame, o)) {
+    b.set(t.header.subarray(0, hl), O);
+    return false;
   }
-  // Segment what was gathered: each segment's payload moves down behind a fresh copy of the headers.
-  t.header.set(b.subarray(O, O + p.hdrLen));
-  const end = size;
-  for (let at = p.hdrLen; ; at += p.mss) {
-    const n = Math.min(p.mss, end - at);
-    if (at !== p.hdrLen) {
-      b.set(t.header.subarray(0, p.hdrLen), O);
-      b.copyWithin(O + p.hdrLen, O + at, O + at + n);
-    }
-    t.size = p.hdrLen + n;
-    xmitSeg(h);
-    if (at + n >= end) break;
+  h.events.txFrames++;
+  h.events.txOffloaded++;
+  const mac = h.regs;
+  const payload = size - hl;
+  const segs = Math.max(1, Math.ceil(payload / p.mss));
+  for (let i = 0; i < segs; i++) {
+    const len = hl + Math.min(p.mss, payload - i * p.mss);
+    countSent(mac, frame, len, len + 4);
   }
+  if (segs > 1) incStat(mac, IDX.TSCTC);
+  return true;
 }
 
 /**
@@ -502,12 +537,7 @@ function xmitSeg(h: TxHost): void {
     } else {
       setBe16(b, O + css + 4, len); // UDP length
     }
-    if (t.sumNeeded & TXD_POPTS.TXSM) {
-      // The driver left the pseudo-header sum without the length: add it.
-      let phsum = be16(b, O + p.tucso) + (len & 0xffff);
-      phsum = (phsum >>> 16) + (phsum & 0xffff);
-      setBe16(b, O + p.tucso, phsum);
-    }
+    if (t.sumNeeded & TXD_POPTS.TXSM) addPseudoLength(b, O + p.tucso, len);
     t.tsoFrames++;
   }
   if (t.sumNeeded & TXD_POPTS.TXSM) putsum(b, t.size, p.tucso, p.tucss, p.tucse);

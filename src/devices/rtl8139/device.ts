@@ -634,11 +634,12 @@ export class Rtl8139 implements NicDevice, RxHost, TxHost {
     if (n > 0) this.raise(INT.TOK);
   }
 
-  /** TxHost: a finished frame leaves, or comes back with TCR loopback. */
+  /** TxHost: a large send goes whole to a peer that segments it (never in TCR loopback). */
   transmitOffloaded(frame: Uint8Array, offload: FrameOffload): boolean {
     return (this.regs.u32(REG.TCR) & TCR.LOOPBACK) !== TCR.LOOPBACK && this.net.sendOffloaded(frame, offload);
   }
 
+  /** TxHost: a finished frame leaves, or comes back with TCR loopback. */
   transmit(frame: Uint8Array): void {
     if ((this.regs.u32(REG.TCR) & TCR.LOOPBACK) === TCR.LOOPBACK) {
       if (this.net.incoming.push(frame)) this.events.loopbackFrames++;

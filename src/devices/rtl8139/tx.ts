@@ -14,7 +14,7 @@
  * `NetClient.sendOffloaded`) is handed over whole, with a partial checksum.
  */
 import { addr64, type GuestMemory } from '../../dma/memory.js';
-import type { FrameOffload } from '../../hub/client.js';
+import { type FrameOffload, newFrameOffload } from '../../hub/client.js';
 import { be16, setBe16 } from '../../wire/bytes.js';
 import { checksumFinish, checksumFinishNonZero, internetChecksum, onesSum, pseudoHeaderSumAt } from '../../wire/checksum.js';
 import { isWireError } from '../../wire/error.js';
@@ -51,7 +51,7 @@ function newRing(): CpRing {
 }
 
 export function newTxState(): TxState {
-  return { cur: 0, normal: newRing(), high: newRing(), offload: { csumStart: -1, csumOffset: 0, gso: 'none', gsoSize: 0 } };
+  return { cur: 0, normal: newRing(), high: newRing(), offload: newFrameOffload() };
 }
 
 export function resetTxState(t: TxState): void {

@@ -270,9 +270,8 @@ export class VirtioNet implements NicDevice, VirtioDeviceModel, TxHost, RxHost, 
   }
 
   transmitOffloaded(frame: Uint8Array, pair: number, offload: FrameOffload): boolean {
-    if (!this.net.sendOffloaded(frame, offload)) return false;
     this.steer(frame, pair);
-    return true;
+    return this.net.sendOffloaded(frame, offload);
   }
 
   /** Automatic receive steering (§5.1.6.5.5): remember which pair sends this flow. */

@@ -9,7 +9,7 @@
  * buffers, shorter than the header, runt or oversized frame, bad GSO
  * request) is returned with length 0 and counted; the queue keeps going.
  */
-import type { FrameOffload } from '../../hub/client.js';
+import { type FrameOffload, newFrameOffload } from '../../hub/client.js';
 import type { VirtioCore } from '../../virtio/core.js';
 import { Chain, Pop } from '../../virtio/queue/chain.js';
 import { completeChecksum, forEachTcpSegment, segmentUdp } from '../../wire/offload.js';
@@ -50,7 +50,7 @@ export function newTxState(ufoSeed: number): TxState {
     frameViews10: [],
     frameViews12: [],
     ufoId: ufoSeed >>> 0,
-    offload: { csumStart: -1, csumOffset: 0, gso: 'none', gsoSize: 0 },
+    offload: newFrameOffload(),
   };
 }
 

@@ -9,7 +9,7 @@ import { RegionMemory } from '../../../src/dma/memory.js';
 import { ObservedMemory, isWriteOp } from '../../../src/dma/observed.js';
 import { LevelIrq } from '../../../src/irq.js';
 import { NetClient } from '../../../src/hub/client.js';
-import { WireEnd } from '../../../src/machine/wire.js';
+import { WireEnd, type WireEndOptions } from '../../../src/machine/wire.js';
 import type { DeviceContext } from '../../../src/machine/device.js';
 import { VirtualClock } from '../../../src/time/clock.js';
 import { SeededRandom } from '../../../src/time/random.js';
@@ -83,14 +83,14 @@ export interface Bench {
 }
 
 /** A device on its own: RAM, a virtual clock, an INTx line, the netdev's far end. */
-export function makeBench(opts: { variant?: E1000Variant; options?: Partial<E1000Options>; mac?: Uint8Array } = {}): Bench {
+export function makeBench(opts: { variant?: E1000Variant; options?: Partial<E1000Options>; mac?: Uint8Array; wire?: WireEndOptions } = {}): Bench {
   const clock = new VirtualClock();
   const ram = RegionMemory.ofSize(RAM_SIZE);
   const mem = new WatchedMemory(ram);
   const irq = new LevelIrq();
   const ctx: DeviceContext = { memory: mem, clock, random: new SeededRandom(3), intx: irq, msi: () => {} };
   const nic = new E1000(ctx, opts.variant ?? E1000_82540EM, { mac: opts.mac ?? MAC, name: 'nic0' }, { rctlFlushMs: 0, ...opts.options });
-  const wire = new WireEnd('wire');
+  const wire = new WireEnd('wire', opts.wire);
   NetClient.connect(nic.net, wire.client);
   // PCI: memory decoding and bus mastering on (the BARs are driven directly).
   nic.pci.configWrite(0x04, 2, 0x0007);

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { type FrameOffload, NetClient, type ReceiveResult } from '../../../src/hub/client.js';
 import { completeChecksum, isWireError, segmentTcp } from '../../../src/wire/index.js';
-import { contextDesc, CTX, dataDesc, Driver, makeBench, R } from './driver.js';
+import { CMD, contextDesc, CTX, dataDesc, Driver, legacyDesc, makeBench, R } from './driver.js';
 import { be16, ipv4, ipv4ChecksumsOk, ipv6, ipv6ChecksumOk, pattern } from './packets.js';
 
 type Peer = 'plain' | 'takes' | 'declines';
@@ -126,6 +126,109 @@ describe('e1000: TSO frames handed over whole', () => {
       expect(took.stats, c.name).toEqual(wire.stats);
     }
     expect(be16(run('takes', cases[0]!).got.plain[0]!, 12)).toBe(0x8100);
+  });
+
+  /**
+   * Hostile or odd descriptor streams: `script` puts descriptors (and may kick
+   * in between and meddle with the bench); the frames and statistics a peer
+   * that takes whole frames ends up with, once cut up, match a plain peer's.
+   */
+  function sameAsWire(script: (s: ReturnType<typeof bench>, f: Uint8Array) => void, data = pattern(4000, 3)) {
+    const f = ipv4({ data, mode: 'tso', flags: 0x18 });
+    const out = (['plain', 'takes', 'declines'] as const).map((kind) => {
+      const s = bench(kind);
+      script(s, f);
+      s.d.kick();
+      const wire = s.got.whole.flatMap(({ frame, offload }) => {
+        const segs = segmentTcp(frame, { l3Offset: 14, l4Offset: offload.csumStart, mss: offload.gsoSize, ipv6: offload.gso === 'tcpv6' });
+        if (isWireError(segs)) throw new Error(`segmentTcp: ${segs.kind}`);
+        return segs;
+      });
+      return { frames: [...s.got.plain, ...wire], stats: { TPT: s.d.r(R.TPT), GPTC: s.d.r(R.GPTC), GOTCL: s.d.r(R.GOTCL), TSCTC: s.d.r(R.TSCTC) }, whole: s.got.whole.length, counters: s.b.nic.counters() };
+    });
+    const [plain, takes, declines] = out as [(typeof out)[0], (typeof out)[0], (typeof out)[0]];
+    expect(takes.frames, 'a peer that takes whole frames').toEqual(plain.frames);
+    expect(declines.frames, 'a peer that declines').toEqual(plain.frames);
+    expect(takes.stats).toEqual(plain.stats);
+    expect(declines.stats).toEqual(plain.stats);
+    return { plain, takes };
+  }
+
+  it('a TSO context with MSS 0 in the middle of a frame gathered whole: bounded, the frames a wire gets', () => {
+    const { plain, takes } = sameAsWire((s, f) => {
+      const a = s.d.txBuffer(f);
+      s.d.putTx(ctx4(4000, 1448));
+      s.d.putTx(dataDesc(a, 2000, { tse: true, popts: 3 }));
+      s.d.putTx(contextDesc({ ipcss: 14, ipcso: 24, ipcse: 33, tucss: 34, tucso: 50, paylen: 4000, cmd: CTX.TSE | CTX.IP | CTX.TCP, hdrLen: 54, mss: 0 }));
+      s.d.putTx(dataDesc(a + 2000, f.length - 2000, { tse: true, popts: 3, eop: true, rs: true }));
+    });
+    expect(plain.frames.length).toBeGreaterThan(0);
+    expect(takes.whole).toBe(0);
+  });
+
+  it('a legacy descriptor ends a frame gathered whole: the frames a wire gets', () => {
+    sameAsWire((s, f) => {
+      const a = s.d.txBuffer(f);
+      s.d.putTx(ctx4(4000, 1448));
+      s.d.putTx(dataDesc(a, 3000, { tse: true, popts: 3 }));
+      s.d.putTx(legacyDesc(a + 3000, f.length - 3000, CMD.EOP | CMD.RS));
+    });
+  });
+
+  it('the ring stops in the middle of a frame and a capture starts before its end: the frames a wire gets', () => {
+    const { takes } = sameAsWire((s, f) => {
+      const a = s.d.txBuffer(f);
+      s.d.putTx(ctx4(4000, 1448));
+      s.d.putTx(dataDesc(a, 2500, { tse: true, popts: 3 }));
+      s.d.kick();
+      s.b.nic.net.observe(() => {});
+      s.d.putTx(dataDesc(a + 2500, f.length - 2500, { tse: true, popts: 3, eop: true, rs: true }));
+    });
+    expect(takes.whole).toBe(0);
+  });
+
+  it('a checksum offset outside the headers, PAYLEN larger or smaller than the data: the frames a wire gets', () => {
+    for (const ctx of [
+      contextDesc({ ipcss: 14, ipcso: 24, ipcse: 33, tucss: 34, tucso: 60, paylen: 4000, cmd: CTX.TSE | CTX.IP | CTX.TCP, hdrLen: 54, mss: 1448 }),
+      contextDesc({ ipcss: 14, ipcso: 24, ipcse: 33, tucss: 34, tucso: 30, paylen: 4000, cmd: CTX.TSE | CTX.IP | CTX.TCP, hdrLen: 54, mss: 1448 }),
+      ctx4(5000, 1448),
+      ctx4(3000, 1448),
+    ]) {
+      sameAsWire((s, f) => {
+        s.d.putTx(ctx);
+        s.d.putTx(dataDesc(s.d.txBuffer(f), f.length, { tse: true, popts: 3, eop: true, rs: true }));
+      });
+    }
+  });
+
+  it('PAYLEN understating data past 64 KiB: nothing cut off, the frames a wire gets', () => {
+    sameAsWire((s, f) => {
+      const a = s.d.txBuffer(f);
+      s.d.putTx(ctx4(1000, 1448));
+      for (let at = 0; at < f.length; at += 8192) {
+        const n = Math.min(8192, f.length - at);
+        s.d.putTx(dataDesc(a + at, n, { tse: true, popts: 3, eop: at + n === f.length, rs: at + n === f.length }));
+      }
+    }, pattern(70_000, 8));
+  });
+
+  it('a snapshot in the middle of a frame gathered whole carries on after a restore', () => {
+    const data = pattern(4000, 12);
+    const f = ipv4({ data, mode: 'tso', flags: 0x18 });
+    const wire = run('plain', { ...CASES[0]!, frame: f, cuts: [2500] });
+    const s = bench('takes');
+    const a = s.d.txBuffer(f);
+    s.d.putTx(ctx4(4000, 1448));
+    s.d.putTx(dataDesc(a, 2500, { tse: true, popts: 3 }));
+    s.d.kick();
+    const saved = JSON.parse(JSON.stringify(s.b.nic.saveState())) as unknown;
+    s.b.nic.reset();
+    expect(s.b.nic.restoreState(saved)).toBeUndefined();
+    s.d.putTx(dataDesc(a + 2500, f.length - 2500, { tse: true, popts: 3, eop: true, rs: true }));
+    s.d.kick();
+    expect(s.got.whole).toHaveLength(1);
+    const segs = segmentTcp(s.got.whole[0]!.frame, { l3Offset: 14, l4Offset: 34, mss: 1448, ipv6: false });
+    expect(segs).toEqual(wire.got.plain);
   });
 
   it('TSO without the TCP checksum asked for is not handed over', () => {

@@ -16,7 +16,7 @@ import { SeededRandom } from '../../../src/time/random.js';
 import { createUserNet, type UserNet, type UserNetOptions, userWire } from '../../../src/netdev/user/index.js';
 import { NodeUserHost, WallClockTimers } from '../../../src/netdev/user/host.node.js';
 import { DNS_IP, GUEST_IP, Guest, GuestTcp, HOST_IP, type ParsedFrame, parseFrame, text, udpFrame } from './guest.js';
-import { pattern } from './tcp-helpers.js';
+import { pattern, writeAll } from './tcp-helpers.js';
 
 const BODY = pattern(300_000, 42);
 
@@ -73,6 +73,33 @@ describe('NodeUserHost (real sockets, loopback only)', () => {
     expect(un.usage().tcpConnections).toBe(1);
     un.close();
   });
+
+  it('a 4 MB upload from the guest reaches a loopback server byte-exact (each burst one pooled host write)', async () => {
+    const got: Buffer[] = [];
+    let total = 0;
+    const sink = net.createServer((s) => {
+      s.on('data', (b) => {
+        got.push(b);
+        total += b.length;
+      });
+      s.on('error', () => {});
+    });
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+    const sinkPort = (sink.address() as net.AddressInfo).port;
+    const { net: un, guest, timers } = await stack();
+    const conn = new GuestTcp(timers, (f) => guest.send(f), { addr: GUEST_IP, port: 41001 }, { addr: HOST_IP, port: sinkPort });
+    guest.onFrame = (f) => conn.input(parseFrame(f));
+    await until(() => conn.tcb.state === 'established');
+    // Segments of one write call reach the stack in one job: a burst of up to the send buffer (256 KiB).
+    const data = pattern(4_000_000, 7);
+    let off = 0;
+    await until(() => (off = writeAll(conn, data, off, 65536)) === data.length, 30_000);
+    await until(() => total === data.length, 30_000);
+    const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+    expect(sha(Buffer.concat(got))).toBe(sha(data));
+    un.close();
+    await new Promise<void>((r) => sink.close(() => r()));
+  }, 60_000);
 
   it('hostfwd: a host client reaches a guest server', async () => {
     const { net: un, guest, timers } = await stack({ hostfwd: ['tcp:127.0.0.1:0-:7'] });

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { FrameOffload } from '../../../src/hub/index.js';
 import { pseudoHeaderSumAt } from '../../../src/wire/checksum.js';
 import { TcpFlags } from '../../../src/wire/index.js';
-import { GUEST_IP, decode, ethFrame, ip, ipv4Packet, setup, tcpFrame, text, udpFrame } from './guest.js';
+import { GUEST_IP, GUEST_IP6, GuestTcp, decode, ethFrame, ip, ip6, ipv4Packet, parseFrame, setup, tcpFrame, text, udpFrame } from './guest.js';
 import { REMOTE, firstDifference, openConn, pattern } from './tcp-helpers.js';
 
 const ACK = TcpFlags.ACK;
@@ -61,6 +61,49 @@ describe('user-mode stack: frames with offload work left', () => {
     expect(o.guest.nic.sendOffloaded(f, { csumStart: 38, csumOffset: 16, gso: 'none', gsoSize: 0 })).toBe(true);
     expect(decode(o.stream.data())).toBe('with options');
     expect(o.net.stats.tcpBadChecksum).toBe(0);
+  });
+
+  it('IPv6: a GSO segment with a partial checksum reaches the host whole; a payload length that does not describe the frame is declined', async () => {
+    const s = await setup();
+    s.guest.deferred = true;
+    const c = new GuestTcp(s.clock, (f) => s.guest.send(f), { addr: GUEST_IP6, port: 50000 }, { addr: ip6('2001:db8::80'), port: 80 });
+    s.guest.onFrame = (f) => c.input(parseFrame(f));
+    const st = s.host.lastStream();
+    st.connect();
+    s.clock.advance(10e6);
+    expect(c.tcb.state).toBe('established');
+    const data = pattern(40_000, 3);
+    const full = tcpFrame({ src: GUEST_IP6, dst: ip6('2001:db8::80'), sport: 50000, dport: 80, seq: c.tcb.sndNxt, ack: c.tcb.rcvNxt, flags: ACK | PSH, payload: data });
+    // The partial checksum: the pseudo-header sum over the IPv6 addresses.
+    const f = full.slice();
+    let sum = pseudoHeaderSumAt(f, 22, 54, 6, f.length - 54);
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    f[70] = sum >>> 8;
+    f[71] = sum & 0xff;
+    const o: FrameOffload = { csumStart: 54, csumOffset: 16, gso: 'tcpv6', gsoSize: 1440 };
+    const short = f.slice();
+    short[18] = 0;
+    short[19] = 100;
+    expect(s.guest.nic.sendOffloaded(short, o), 'payload length 100').toBe(false);
+    expect(s.guest.nic.sendOffloaded(f, { ...o, gso: 'tcpv4' }), 'GSO naming IPv4').toBe(false);
+    expect(s.guest.nic.sendOffloaded(f, o)).toBe(true);
+    expect(firstDifference(st.data(), data)).toBe(-1);
+    expect(s.net.stats).toMatchObject({ rxOffloaded: 1, tcpBadChecksum: 0 });
+  });
+
+  it('IPv4 GSO frames whose total length or header checksum does not describe the frame are declined', async () => {
+    const o = await openConn();
+    const t = o.conn.tcb;
+    const seg = makePartial(tcpFrame({ dst: REMOTE, sport: 40000, dport: 80, seq: t.sndNxt, ack: t.rcvNxt, flags: ACK, payload: pattern(5000) }), 34, 16, 6);
+    const zeroLen = seg.slice();
+    zeroLen[16] = 0;
+    zeroLen[17] = 0;
+    const staleSum = seg.slice();
+    staleSum[24] = staleSum[24]! ^ 0xff;
+    expect(o.guest.nic.sendOffloaded(zeroLen, gso())).toBe(false);
+    expect(o.guest.nic.sendOffloaded(staleSum, gso())).toBe(false);
+    expect(o.net.stats.rxOffloaded).toBe(0);
+    expect(o.stream.writtenBytes).toBe(0);
   });
 
   it('a UDP datagram with a partial checksum leaves through the NAT', async () => {
