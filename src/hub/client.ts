@@ -40,6 +40,15 @@ export interface FrameOffload {
   gsoSize: number;
 }
 
+/**
+ * Kinds of `FrameOffload` a receiver takes (`NetReceiver.offloadsTaken`), as
+ * bits: a checksum left partial, a TCP GSO frame over IPv4, over IPv6.
+ */
+export const OFFLOAD_CSUM = 1;
+export const OFFLOAD_TSO4 = 2;
+export const OFFLOAD_TSO6 = 4;
+export const OFFLOAD_ALL = OFFLOAD_CSUM | OFFLOAD_TSO4 | OFFLOAD_TSO6;
+
 /** A `FrameOffload` for a sender to fill and reuse. */
 export function newFrameOffload(): FrameOffload {
   return { csumStart: -1, csumOffset: 0, gso: 'none', gsoSize: 0 };
@@ -57,6 +66,12 @@ export interface NetReceiver {
    * such frames.
    */
   receiveOffloaded?(frame: Uint8Array, offload: FrameOffload): boolean;
+  /**
+   * Which kinds of offloaded frame `receiveOffloaded` takes now (`OFFLOAD_*`
+   * bits; a NIC: what its driver enabled). Absent: every kind. A sender
+   * asks before it builds a frame that only such a receiver can take whole.
+   */
+  offloadsTaken?(): number;
   /** Told when the link state of this client or its peer changes. */
   linkChanged?(up: boolean): void;
   /**
@@ -235,11 +250,44 @@ export class NetClient {
    * has the whole frame.
    */
   peerTakesOffloaded(): boolean {
+    const r = this.offloadReceiver();
+    if (r === null) return false;
+    const peer = this.peer!;
+    return peer.ioDepth === 0 && !peer.flushing && peer.incoming.length === 0 && r.canReceive();
+  }
+
+  /**
+   * The peer's receiver when offloaded frames can reach it at all: it has
+   * `receiveOffloaded`, both links are up, no hub port is in between and
+   * nobody observes either client (captures and traces see wire frames).
+   */
+  private offloadReceiver(): NetReceiver | null {
     const peer = this.peer;
-    if (peer === null || this.linkIsDown || peer.linkIsDown || peer.forwarder !== undefined) return false;
-    if (this.observers.length !== 0 || peer.observers.length !== 0) return false;
-    const receiver = peer.receiver;
-    return receiver.receiveOffloaded !== undefined && peer.ioDepth === 0 && !peer.flushing && peer.incoming.length === 0 && receiver.canReceive();
+    if (peer === null || this.linkIsDown || peer.linkIsDown || peer.forwarder !== undefined) return null;
+    if (this.observers.length !== 0 || peer.observers.length !== 0) return null;
+    return peer.receiver.receiveOffloaded === undefined ? null : peer.receiver;
+  }
+
+  /**
+   * The kinds of offloaded frame (`OFFLOAD_*` bits) `sendOffloaded` would
+   * hand over now; 0 when it would hand over none.
+   */
+  peerOffloads(): number {
+    if (!this.peerTakesOffloaded()) return 0;
+    const r = this.peer!.receiver;
+    return r.offloadsTaken === undefined ? OFFLOAD_ALL : r.offloadsTaken();
+  }
+
+  /**
+   * The kinds of offloaded frame the peer takes once what stands in the way
+   * for the moment has passed: the peer in the middle of its own I/O, frames
+   * waiting for it, no room in it right now. 0 when it takes none at all (no
+   * `receiveOffloaded`, a link down, a hub port, a capture).
+   */
+  peerOffloadsLater(): number {
+    const r = this.offloadReceiver();
+    if (r === null) return 0;
+    return r.offloadsTaken === undefined ? OFFLOAD_ALL : r.offloadsTaken();
   }
 
   /** True when a frame sent now would be taken immediately. */

@@ -56,8 +56,8 @@ export function blob(size: number, seed = 1): { bytes: Buffer; md5: string } {
   return { bytes, md5: createHash('md5').update(bytes).digest('hex') };
 }
 
-/** An HTTP server on 127.0.0.1 serving `files` (path → bytes). */
-export async function httpServer(files: Record<string, Buffer>): Promise<{ port: number; requests: string[]; close(): Promise<void> }> {
+/** An HTTP server on 127.0.0.1 serving `files` (path → bytes; the record may be added to while it runs). */
+export async function httpServer(files: Record<string, Buffer>): Promise<{ port: number; requests: string[]; files: Record<string, Buffer>; close(): Promise<void> }> {
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
@@ -71,7 +71,7 @@ export async function httpServer(files: Record<string, Buffer>): Promise<{ port:
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
-  return { port, requests, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { port, requests, files, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 /** GET http://127.0.0.1:port/path → body (rejects after timeoutMs). */

@@ -31,6 +31,10 @@ export interface NetCounters {
   /** RX chains with device-readable buffers (§2.7.4.2: receive buffers are device-writable). */
   rxReadableBuffers: number;
   rxMergedBuffers: number;
+  /** Frames placed with offload work left to the driver (NEEDS_CSUM, GSO; `NetReceiver.receiveOffloaded`). */
+  rxOffloaded: number;
+  /** Of those, TCP GSO frames (one frame for many wire segments). */
+  rxGsoFrames: number;
   ctrlCommands: number;
   ctrlErrors: number;
   /** Control chains without room for the ack byte: returned with length 0. */
@@ -65,6 +69,8 @@ export function newNetCounters(): NetCounters {
     rxBadChains: 0,
     rxReadableBuffers: 0,
     rxMergedBuffers: 0,
+    rxOffloaded: 0,
+    rxGsoFrames: 0,
     ctrlCommands: 0,
     ctrlErrors: 0,
     ctrlNoAck: 0,

@@ -9,7 +9,7 @@
  * functions over explicit state.
  */
 import { OptionError } from '../../errors.js';
-import { type FrameOffload, NetClient, type ReceiveResult } from '../../hub/client.js';
+import { type FrameOffload, NetClient, OFFLOAD_CSUM, OFFLOAD_TSO4, OFFLOAD_TSO6, type ReceiveResult } from '../../hub/client.js';
 import type { BarHandler, DeviceContext } from '../../machine/device.js';
 import type { PciFunction } from '../../pci/index.js';
 import { formatRestoreError, restore, save, type SavedState } from '../../state/index.js';
@@ -25,9 +25,9 @@ import { runCtrl, VIRTIO_NET_ERR, type CtrlTarget } from './ctrl.js';
 import { newNetCounters, type NetCounters } from './counters.js';
 import { GUEST_OFFLOAD_BITS, NET_FEATURE_DEPENDENCIES, NET_LEGACY_ONLY, offeredFeatures, VIRTIO_NET_F } from './features.js';
 import { filterAccepts, newRxFilter, resetRxFilter, type RxFilter } from './filter.js';
-import { VNET_HDR_LEN, VNET_HDR_LEN_LEGACY } from './hdr.js';
+import { VNET_HDR_GSO, VNET_HDR_LEN, VNET_HDR_LEN_LEGACY } from './hdr.js';
 import { CTRL_QUEUE_SIZE, finalVectors, resolveOptions, type VirtioNetOptions } from './options.js';
-import { newRxState, publishDeferred, receiveInto, type RxHost, type RxState } from './rx.js';
+import { newRxState, publishDeferred, receiveInto, receiveOffloadedInto, type RxHost, type RxState } from './rx.js';
 import { VIRTIO_NET_STATE, type VirtioNetSaved } from './state.js';
 import { flowInfo, newRssConfig, rssPair, symmetricFlowHash, RSS_MAX_INDIRECTION_TABLE_LENGTH, RSS_MAX_KEY_SIZE, SUPPORTED_HASH_TYPES, type FlowInfo, type RssConfig } from './steer.js';
 import { newTxState, processTx, type TxHost, type TxState } from './tx.js';
@@ -64,6 +64,8 @@ export class VirtioNet implements NicDevice, VirtioDeviceModel, TxHost, RxHost, 
   rssEnabled = false;
   private offloads = 0n;
   private csum = false;
+  /** What the driver takes on receive as `OFFLOAD_*` bits (`offloadsTaken`). */
+  private offloadKinds = 0;
   /** GUEST_CSUM negotiated and enabled: received frames whose checksum checks out carry DATA_VALID (a boolean: read per frame). */
   get guestCsum(): boolean {
     return this.csum;
@@ -74,6 +76,10 @@ export class VirtioNet implements NicDevice, VirtioDeviceModel, TxHost, RxHost, 
   set guestOffloads(bits: bigint) {
     this.offloads = bits;
     this.csum = hasFeature(bits, VIRTIO_NET_F.GUEST_CSUM);
+    // GSO types need GUEST_CSUM too (§5.1.3.1): a GSO frame's checksum is always partial.
+    this.offloadKinds = this.csum
+      ? OFFLOAD_CSUM | (hasFeature(bits, VIRTIO_NET_F.GUEST_TSO4) ? OFFLOAD_TSO4 : 0) | (hasFeature(bits, VIRTIO_NET_F.GUEST_TSO6) ? OFFLOAD_TSO6 : 0)
+      : 0;
   }
   linkUp = true;
   announcing = false;
@@ -115,6 +121,8 @@ export class VirtioNet implements NicDevice, VirtioDeviceModel, TxHost, RxHost, 
       {
         canReceive: () => this.canReceive(),
         receive: (frame) => this.receive(frame),
+        receiveOffloaded: (frame, o) => this.receiveOffloaded(frame, o),
+        offloadsTaken: () => this.offloadKinds,
         linkChanged: (up) => this.linkChanged(up),
       },
       { kind: 'nic' },
@@ -290,6 +298,13 @@ export class VirtioNet implements NicDevice, VirtioDeviceModel, TxHost, RxHost, 
     return pair < this.currentPairs ? 2 * pair : 0;
   }
 
+  /** The receive queue for `frame`; one being reset or not set up falls back to the first (§5.1.6.5.5 re-select); -1 when that is not ready either. */
+  private rxQueueReady(frame: Uint8Array): number {
+    const q = this.rxQueueFor(frame);
+    if (q !== 0 && this.core.ready(q)) return q;
+    return this.core.ready(0) ? 0 : -1;
+  }
+
   private canReceive(): boolean {
     if (this.dmaDepth > 0 || !this.core.ready(0)) return false;
     if (this.currentPairs > 1 || this.rssEnabled) return true;
@@ -313,13 +328,48 @@ export class VirtioNet implements NicDevice, VirtioDeviceModel, TxHost, RxHost, 
       this.stats.rxFiltered++;
       return 'drop';
     }
-    let q = this.rxQueueFor(frame);
-    // A queue being reset or not set up: fall back to the first (§5.1.6.5.5 re-select).
-    if (q !== 0 && !this.core.ready(q)) q = 0;
-    if (q === 0 && !this.core.ready(0)) return 'busy';
+    const q = this.rxQueueReady(frame);
+    if (q < 0) return 'busy';
     this.dmaDepth++;
     try {
       return receiveInto(this, q, frame);
+    } finally {
+      this.dmaDepth--;
+    }
+  }
+
+  /**
+   * A frame with offload work left (`FrameOffload`), placed as it is with a
+   * header that hands the work to the driver (§5.1.6.4): taken when the
+   * driver enabled that offload (GUEST_CSUM; GUEST_TSO4/6 for GSO, and
+   * GUEST_ECN for a GSO frame with CWR set), the checksum lies inside a TCP
+   * or UDP header, and the buffers hold the frame now. Otherwise false,
+   * nothing taken: the sender sends plain frames.
+   */
+  private receiveOffloaded(frame: Uint8Array, o: FrameOffload): boolean {
+    const kinds = this.offloadKinds;
+    if (this.dmaDepth > 0 || o.csumStart < 0 || (kinds & OFFLOAD_CSUM) === 0) return false;
+    const start = o.csumStart;
+    if (start < 14 || start > 0xffff || (o.csumOffset !== 16 && o.csumOffset !== 6) || start + o.csumOffset + 2 > frame.length) return false;
+    let gsoType: number = VNET_HDR_GSO.NONE;
+    let hdrLen = 0;
+    if (o.gso !== 'none') {
+      if ((kinds & (o.gso === 'tcpv4' ? OFFLOAD_TSO4 : OFFLOAD_TSO6)) === 0) return false;
+      hdrLen = start + ((frame[start + 12] ?? 0) >>> 4) * 4;
+      if (o.csumOffset !== 16 || hdrLen < start + 20 || hdrLen > frame.length || o.gsoSize < 1 || o.gsoSize > 0xffff) return false;
+      gsoType = o.gso === 'tcpv4' ? VNET_HDR_GSO.TCPV4 : VNET_HDR_GSO.TCPV6;
+      // CWR (TCP flags bit 7) in a GSO frame: only with GUEST_ECN (§5.1.6.4).
+      if ((frame[start + 13]! & 0x80) !== 0) {
+        if (!hasFeature(this.offloads, VIRTIO_NET_F.GUEST_ECN)) return false;
+        gsoType |= VNET_HDR_GSO.ECN;
+      }
+    }
+    if (!filterAccepts(this.filter, this.currentMac, frame)) return false;
+    const q = this.rxQueueReady(frame);
+    if (q < 0) return false;
+    this.dmaDepth++;
+    try {
+      return receiveOffloadedInto(this, q, frame, o, gsoType, hdrLen) === 'ok';
     } finally {
       this.dmaDepth--;
     }

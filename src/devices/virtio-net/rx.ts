@@ -15,13 +15,13 @@
  * the queue goes on (CVE-2021-3748, CVE-2022-26353: popped elements are
  * always released on error).
  */
-import type { ReceiveResult } from '../../hub/client.js';
+import type { FrameOffload, ReceiveResult } from '../../hub/client.js';
 import { afterBurst, inBurst, type BurstListener } from '../../virtio/burst.js';
 import type { VirtioCore } from '../../virtio/core.js';
 import { Chain, Pop } from '../../virtio/queue/chain.js';
 import type { RingMark } from '../../virtio/queue/ring.js';
 import type { NetCounters } from './counters.js';
-import { HDR, VNET_HDR_F_DATA_VALID, VNET_HDR_LEN, VNET_HDR_LEN_LEGACY } from './hdr.js';
+import { HDR, VNET_HDR_F_DATA_VALID, VNET_HDR_F_NEEDS_CSUM, VNET_HDR_LEN, VNET_HDR_LEN_LEGACY } from './hdr.js';
 import { validateRxChecksums } from '../../wire/offload.js';
 
 export interface RxState {
@@ -137,6 +137,43 @@ export function receiveInto(h: RxHost, q: number, frame: Uint8Array): ReceiveRes
 }
 
 /**
+ * Place a frame with offload work left (`FrameOffload`) in receive queue
+ * `q`, its header saying what is left (§5.1.6.4): NEEDS_CSUM with
+ * csum_start/csum_offset for the partial checksum, and for a GSO frame
+ * `gsoType`, gso_size and hdr_len (`hdrLen`, the bytes of headers). The
+ * caller checked that the driver enabled those offloads and that the
+ * offsets lie in the frame. Tentative: when the buffers cannot hold the
+ * frame now (too few, or a chain too small without MRG_RXBUF), nothing is
+ * taken or counted and the answer is 'busy': the sender then sends plain
+ * frames, which wait or are cut to size as usual.
+ */
+export function receiveOffloadedInto(h: RxHost, q: number, frame: Uint8Array, o: FrameOffload, gsoType: number, hdrLen: number): ReceiveResult {
+  const core = h.core;
+  const rx = h.rx;
+  if (!core.markInto(q, rx.mark)) return 'busy';
+  const hdr = rx.hdr;
+  hdr.fill(0);
+  hdr[HDR.FLAGS] = VNET_HDR_F_NEEDS_CSUM;
+  hdr[HDR.GSO_TYPE] = gsoType;
+  setLe16(hdr, HDR.HDR_LEN, hdrLen);
+  setLe16(hdr, HDR.GSO_SIZE, gsoType === 0 ? 0 : o.gsoSize);
+  setLe16(hdr, HDR.CSUM_START, o.csumStart);
+  setLe16(hdr, HDR.CSUM_OFFSET, o.csumOffset);
+  const total = h.hdrLen + frame.length;
+  const r = h.mergeable ? mergeable(h, q, frame, total, true) : single(h, q, frame, total, true);
+  if (r === 'ok') {
+    h.stats.rxOffloaded++;
+    if (gsoType !== 0) h.stats.rxGsoFrames++;
+  }
+  return r;
+}
+
+function setLe16(b: Uint8Array, o: number, v: number): void {
+  b[o] = v & 0xff;
+  b[o + 1] = (v >>> 8) & 0xff;
+}
+
+/**
  * Publish receive queue `q` now, or, inside a burst (a peer draining its
  * transmit queue into us), once when the burst ends: one used.idx update
  * and one interrupt decision for the whole burst.
@@ -168,15 +205,20 @@ export function publishDeferred(h: RxHost): void {
   }
 }
 
-/** No buffers: put back what was taken and ask the driver to notify when it adds some. */
-function starve(h: RxHost, q: number): ReceiveResult {
+/**
+ * No buffers: put back what was taken and ask the driver to notify when it
+ * adds some. `tentative` (an offloaded frame): not counted, the sender
+ * sends plain frames instead, which count if they have to wait.
+ */
+function starve(h: RxHost, q: number, tentative = false): ReceiveResult {
   h.core.rewind(q, h.rx.mark);
   h.core.setNotify(q, true);
-  h.stats.rxNoBuffers++;
+  if (!tentative) h.stats.rxNoBuffers++;
   return 'busy';
 }
 
-function single(h: RxHost, q: number, frame: Uint8Array, total: number): ReceiveResult {
+/** One chain for the frame (no MRG_RXBUF). `tentative`: see `receiveOffloadedInto`. */
+function single(h: RxHost, q: number, frame: Uint8Array, total: number, tentative = false): ReceiveResult {
   const core = h.core;
   const rx = h.rx;
   const chain = rx.chain;
@@ -184,7 +226,7 @@ function single(h: RxHost, q: number, frame: Uint8Array, total: number): Receive
   // Bad chains are returned and skipped; bounded by the ring size.
   for (let tries = 0; tries <= size; tries++) {
     const p = core.pop(q, chain);
-    if (p === Pop.Empty) return core.needsReset ? 'drop' : starve(h, q);
+    if (p === Pop.Empty) return core.needsReset ? 'drop' : starve(h, q, tentative);
     if (p === Pop.BadChain || chain.readable > 0) {
       if (p === Pop.BadChain) h.stats.rxBadChains++;
       else h.stats.rxReadableBuffers++;
@@ -194,6 +236,10 @@ function single(h: RxHost, q: number, frame: Uint8Array, total: number): Receive
       continue;
     }
     if (chain.writableBytes < total) {
+      if (tentative) {
+        core.rewind(q, rx.mark);
+        return 'busy';
+      }
       // §5.1.6.4.2: one buffer per packet without MRG_RXBUF. QEMU drops such a
       // frame and keeps the buffer for the next one; so do we.
       core.rewind(q, rx.mark);
@@ -213,7 +259,8 @@ function single(h: RxHost, q: number, frame: Uint8Array, total: number): Receive
   return 'drop';
 }
 
-function mergeable(h: RxHost, q: number, frame: Uint8Array, total: number): ReceiveResult {
+/** As many chains as the frame needs (MRG_RXBUF). `tentative`: see `receiveOffloadedInto`. */
+function mergeable(h: RxHost, q: number, frame: Uint8Array, total: number, tentative = false): ReceiveResult {
   const core = h.core;
   const rx = h.rx;
   const chain = rx.chain;
@@ -227,7 +274,7 @@ function mergeable(h: RxHost, q: number, frame: Uint8Array, total: number): Rece
   while (written < total) {
     if (n >= rx.heads.length) return abandon(h, q, n, 'bad');
     const p = core.pop(q, chain);
-    if (p === Pop.Empty) return core.needsReset ? abandon(h, q, n, 'ring') : starve(h, q);
+    if (p === Pop.Empty) return core.needsReset ? abandon(h, q, n, 'ring') : starve(h, q, tentative);
     rx.heads[n] = chain.head;
     rx.slots[n] = chain.ringSlots;
     rx.lens[n] = 0;

@@ -18,6 +18,8 @@ import {
   isWireError,
 } from '../../wire/index.js';
 import { setBe16, setBe32 } from '../../wire/bytes.js';
+import { segmentTcp } from '../../wire/offload.js';
+import { type FrameOffload, OFFLOAD_TSO4, OFFLOAD_TSO6, newFrameOffload } from '../../hub/client.js';
 import type { UserNetConfig } from './options.js';
 import type { UserNetStats } from './stats.js';
 import { inNet4, ip4, ip4Bytes, ip6Key } from './addr.js';
@@ -42,6 +44,22 @@ interface Pending {
   at: number;
 }
 
+/**
+ * The guest's NIC as a taker of whole TCP GSO frames (the stack's
+ * `NetClient`: `peerOffloads`, `peerOffloadsLater`, `sendOffloaded`).
+ */
+export interface OffloadPeer {
+  /** `OFFLOAD_*` kinds the NIC takes now. */
+  now(): number;
+  /** `OFFLOAD_*` kinds it takes once it is idle and has room. */
+  later(): number;
+  send(frame: Uint8Array, o: FrameOffload): boolean;
+}
+
+/** Largest TCP payload of one GSO frame: an IPv4 total length, or an IPv6 payload length, fits in 16 bits. */
+const GSO_MAX_PAYLOAD4 = 0xffff - IPV4_HEADER_LEN - 20;
+const GSO_MAX_PAYLOAD6 = 0xffff - 20;
+
 /** Frames wait this long for a neighbour answer (RFC 1122 §2.3.2.2 asks for a short queue; Linux waits ~3 s). */
 const PENDING_TTL_NS = 3e9;
 
@@ -54,6 +72,7 @@ export class Link {
   /** The last unicast source MAC seen from the guest side. */
   guestMac: Uint8Array | null = null;
   private readonly arp = new Map<number, Uint8Array>();
+  private readonly gso: FrameOffload = newFrameOffload();
   private readonly nd = new Map<string, Uint8Array>();
   private pending: Pending[] = [];
   private ipId = 0;
@@ -65,6 +84,7 @@ export class Link {
     private readonly stats: UserNetStats,
     private readonly out: (frame: Uint8Array) => boolean,
     private readonly now: () => number,
+    private readonly offload?: OffloadPeer,
   ) {
     this.routerMac = virtualMac(cfg.host);
     this.virtual4.add(cfg.host);
@@ -143,6 +163,68 @@ export class Link {
   sendIp(src: Uint8Array, dst: Uint8Array, protocol: number, l4Len: number, fill: (l4: Uint8Array) => void, opts: SendOptions = {}): void {
     if (src.length === 4) this.sendIp4(src, dst, protocol, l4Len, fill, opts);
     else this.sendIp6(src, dst, protocol, l4Len, fill, opts);
+  }
+
+  /**
+   * Most TCP payload bytes one segment to the guest may carry now, as a GSO
+   * frame its NIC takes whole (`sendTcpGso`); 0 when segments must fit the
+   * MTU. `later`: what it would be once the NIC is idle and has room.
+   */
+  tcpGsoMax(family: 4 | 6, later = false): number {
+    const o = this.offload;
+    if (o === undefined) return 0;
+    const kinds = later ? o.later() : o.now();
+    if (family === 4) return kinds & OFFLOAD_TSO4 ? GSO_MAX_PAYLOAD4 : 0;
+    return kinds & OFFLOAD_TSO6 ? GSO_MAX_PAYLOAD6 : 0;
+  }
+
+  /**
+   * Send one TCP segment larger than the MTU (`l4Len` bytes, at most
+   * `tcpGsoMax`) to the guest as a GSO frame (virtio 1.2 §5.1.6.4): `fill`
+   * writes the TCP header and payload, the checksum field holding only the
+   * pseudo-header sum (a partial checksum), and the NIC hands the frame to
+   * its driver whole, to be cut into segments of `mss` payload bytes where
+   * needed. When the NIC does not take it after all (no room now, a capture
+   * started, the neighbour unknown), the segment is cut here, each piece
+   * with its own complete checksum, and sent as plain frames.
+   */
+  sendTcpGso(src: Uint8Array, dst: Uint8Array, l4Len: number, mss: number, fill: (l4: Uint8Array) => void): void {
+    const v4 = src.length === 4;
+    const ipLen = v4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
+    const frame = new Uint8Array(ETHERNET_HEADER_LEN + ipLen + l4Len);
+    const ip = frame.subarray(ETHERNET_HEADER_LEN);
+    let ident = 0;
+    if (v4) {
+      ident = (this.ipId + 1) & 0xffff;
+      Ipv4Repr.emit({ src, dst, protocol: IpProtocol.TCP, payloadLen: l4Len, ttl: 64, ident }, ip);
+    } else Ipv6Repr.emit({ src, dst, nextHeader: IpProtocol.TCP, payloadLen: l4Len, hopLimit: 64 }, ip);
+    fill(ip.subarray(ipLen));
+    setBe16(frame, 12, v4 ? EtherType.IPV4 : EtherType.IPV6);
+    frame.set(this.routerMac, 6);
+    const segments = Math.ceil((l4Len - ((ip[ipLen + 12]! >>> 4) << 2)) / mss);
+    // Every wire segment of the frame takes an IPv4 identification.
+    if (v4) this.ipId = (ident + segments - 1) & 0xffff;
+    const mac = v4 ? this.arp.get(ip4(dst)) : this.nd.get(ip6Key(dst));
+    if (mac !== undefined && this.offload !== undefined) {
+      frame.set(mac, 0);
+      const o = this.gso;
+      o.csumStart = ETHERNET_HEADER_LEN + ipLen;
+      o.csumOffset = 16;
+      o.gso = v4 ? 'tcpv4' : 'tcpv6';
+      o.gsoSize = mss;
+      if (this.offload.send(frame, o)) {
+        this.stats.txFrames++;
+        this.stats.txOffloaded++;
+        return;
+      }
+    }
+    this.stats.txGsoFallback++;
+    const pieces = segmentTcp(frame, { l3Offset: ETHERNET_HEADER_LEN, l4Offset: ETHERNET_HEADER_LEN + ipLen, mss, ipv6: !v4 });
+    if (!Array.isArray(pieces)) return; // (headers the stack wrote itself: cannot happen)
+    for (const p of pieces) {
+      if (v4) this.toGuest4(ip4(dst), p);
+      else this.toGuest6(dst, p);
+    }
   }
 
   private sendIp4(src: Uint8Array, dst: Uint8Array, protocol: number, l4Len: number, fill: (l4: Uint8Array) => void, opts: SendOptions): void {

@@ -4,6 +4,8 @@ export const USER_NET_STAT_NAMES = [
   'rxOffloaded',
   'txFrames',
   'txDropped',
+  'txOffloaded',
+  'txGsoFallback',
   'notForUs',
   'ethTruncated',
   'unknownEthertype',

@@ -168,7 +168,11 @@ export async function createUserNet(opts: UserNetOptions, deps: UserNetDeps): Pr
     { kind: 'backend' },
   );
   client = nc;
-  core.link = new Link(cfg, stats, (frame) => nc.send(frame) !== 'dropped', () => deps.timers.now());
+  core.link = new Link(cfg, stats, (frame) => nc.send(frame) !== 'dropped', () => deps.timers.now(), {
+    now: () => nc.peerOffloads(),
+    later: () => nc.peerOffloadsLater(),
+    send: (frame, o) => nc.sendOffloaded(frame, o),
+  });
   const l = cfg.limits;
   const reasmLimits = { bytes: l.reassemblyBytes, datagrams: l.reassemblyDatagrams, fragments: l.reassemblyFragments, timeoutMs: l.reassemblyTimeoutMs };
   core.reasm4 = new Reassembler(reasmLimits, core.timers, stats);

@@ -7,8 +7,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { VIRTIO_NET_F } from '../../../src/devices/virtio-net/features.js';
-import { validateRxChecksums } from '../../../src/wire/offload.js';
-import { COMBOS, Driver } from './driver.js';
+import { completeChecksum, validateRxChecksums } from '../../../src/wire/offload.js';
+import { type FrameOffload, OFFLOAD_CSUM, OFFLOAD_TSO4, OFFLOAD_TSO6 } from '../../../src/hub/index.js';
+import { firstDifference } from '../../netdev/user/tcp-helpers.js';
+import { COMBOS, DEFAULT_MAC, Driver } from './driver.js';
 import { ipFrame } from './packets.js';
 
 const TSO = [VIRTIO_NET_F.CSUM, VIRTIO_NET_F.HOST_TSO4, VIRTIO_NET_F.HOST_TSO6, VIRTIO_NET_F.HOST_UFO];
@@ -90,5 +92,118 @@ describe.each(COMBOS)('virtio-net offload hand-over: $name', (combo) => {
     expect(d.peer.whole).toHaveLength(0);
     expect(d.peer.frames.slice(6).map((f) => f.length)).toEqual([first.frame.length, 1502, 1502, 54 + 3000 - 2 * 1448]);
     expect(d.counters()['txOffloaded']).toBe(0);
+  });
+});
+
+const GUEST_OFFLOADS = [VIRTIO_NET_F.GUEST_CSUM, VIRTIO_NET_F.GUEST_TSO4, VIRTIO_NET_F.GUEST_TSO6];
+
+/** A TCP GSO frame from a peer (the user-mode stack) to the device's MAC, with its offload info. */
+function gsoFrame(payload: number, opts: { ipv6?: boolean; tcpFlags?: number; mss?: number } = {}) {
+  const { frame, l4, csumOffset } = ipFrame({ payload, partial: true, dst: DEFAULT_MAC, ipv6: opts.ipv6, tcpFlags: opts.tcpFlags ?? 0x18 });
+  const offload: FrameOffload = { csumStart: l4, csumOffset, gso: opts.ipv6 ? 'tcpv6' : 'tcpv4', gsoSize: opts.mss ?? 1460 };
+  return { frame, offload, l4 };
+}
+
+/** Receive buffers a driver posts with guest receive offloads: 1526-byte ones with MRG_RXBUF, else "big" chains of 65562 bytes (§5.1.6.3.1). */
+function postForGso(d: Driver, n: number): void {
+  if (d.combo.mrg) d.postRx(n * 44, 1526);
+  else d.postRx(n, 65562, d.combo.indirect ? 17 : 1);
+}
+
+function hdrFields(h: Uint8Array) {
+  const v = new DataView(h.buffer, h.byteOffset, h.byteLength);
+  return { flags: h[0], gsoType: h[1], hdrLen: v.getUint16(2, true), gsoSize: v.getUint16(4, true), csumStart: v.getUint16(6, true), csumOffset: v.getUint16(8, true) };
+}
+
+describe.each(COMBOS)('virtio-net receive offloads from a peer: $name', (combo) => {
+  it('a TCPv4 GSO frame is placed whole with NEEDS_CSUM and the GSO fields; the driver finishes it', () => {
+    const d = new Driver({ combo, features: GUEST_OFFLOADS });
+    expect(d.peer.client.peerOffloads()).toBe(0); // no buffers yet
+    expect(d.peer.client.peerOffloadsLater()).toBe(OFFLOAD_CSUM | OFFLOAD_TSO4 | OFFLOAD_TSO6);
+    const starved = d.counters()['rxNoBuffers'];
+    postForGso(d, 2);
+    expect(d.peer.client.peerOffloads()).toBe(OFFLOAD_CSUM | OFFLOAD_TSO4 | OFFLOAD_TSO6);
+    const { frame, offload } = gsoFrame(60000);
+    expect(d.peer.client.sendOffloaded(frame, offload)).toBe(true);
+    const got = d.receive();
+    expect(got).toHaveLength(1);
+    expect(hdrFields(got[0]!.hdr)).toEqual({ flags: 1, gsoType: 1, hdrLen: 54, gsoSize: 1460, csumStart: 34, csumOffset: 16 });
+    expect(firstDifference(got[0]!.frame, frame)).toBe(-1);
+    if (combo.mrg) expect(got[0]!.numBuffers).toBe(Math.ceil((frame.length + 12) / 1526));
+    // What the driver's stack does with it: complete the checksum once, over the whole segment.
+    const done = got[0]!.frame.slice();
+    expect(completeChecksum(done, 34, 16)).toBe(true);
+    expect(validateRxChecksums(done).l4).toBe('ok');
+    expect(d.counters()).toMatchObject({ rxOffloaded: 1, rxGsoFrames: 1, rxFrames: 1, rxBytes: frame.length, rxNoBuffers: starved });
+    expect(d.dev.net.stats).toMatchObject({ rxFrames: 1, rxBytes: frame.length });
+  });
+
+  it('TCPv6 GSO, a partial checksum without GSO, and CWR with GUEST_ECN', () => {
+    const d = new Driver({ combo, features: [...GUEST_OFFLOADS, VIRTIO_NET_F.GUEST_ECN] });
+    postForGso(d, 4);
+    const v6 = gsoFrame(30000, { ipv6: true, mss: 1440 });
+    expect(d.peer.client.sendOffloaded(v6.frame, v6.offload)).toBe(true);
+    const u = ipFrame({ payload: 300, partial: true, udp: true, dst: DEFAULT_MAC });
+    expect(d.peer.client.sendOffloaded(u.frame, { csumStart: u.l4, csumOffset: u.csumOffset, gso: 'none', gsoSize: 0 })).toBe(true);
+    const cwr = gsoFrame(10000, { tcpFlags: 0x98 });
+    expect(d.peer.client.sendOffloaded(cwr.frame, cwr.offload)).toBe(true);
+    const got = d.receive().map((r) => hdrFields(r.hdr));
+    expect(got).toEqual([
+      { flags: 1, gsoType: 4, hdrLen: 74, gsoSize: 1440, csumStart: 54, csumOffset: 16 },
+      { flags: 1, gsoType: 0, hdrLen: 0, gsoSize: 0, csumStart: 34, csumOffset: 6 },
+      { flags: 1, gsoType: 0x81, hdrLen: 54, gsoSize: 1460, csumStart: 34, csumOffset: 16 },
+    ]);
+    expect(d.counters()).toMatchObject({ rxOffloaded: 3, rxGsoFrames: 2 });
+  });
+
+  it('declined, nothing taken or counted: offloads not negotiated, switched off by the driver, CWR without GUEST_ECN, bad offsets', () => {
+    const none = new Driver({ combo });
+    postForGso(none, 1);
+    const { frame, offload } = gsoFrame(20000);
+    expect(none.peer.client.peerOffloads()).toBe(0);
+    expect(none.peer.client.sendOffloaded(frame, offload)).toBe(false);
+    expect(none.receive()).toHaveLength(0);
+
+    const d = new Driver({ combo, features: [...GUEST_OFFLOADS, VIRTIO_NET_F.CTRL_GUEST_OFFLOADS] });
+    postForGso(d, 1);
+    const cwr = gsoFrame(10000, { tcpFlags: 0x98 });
+    expect(d.peer.client.sendOffloaded(cwr.frame, cwr.offload)).toBe(false);
+    for (const bad of [{ ...offload, csumStart: frame.length }, { ...offload, csumOffset: 7 }, { ...offload, gsoSize: 0 }, { ...offload, csumStart: 10 }]) {
+      expect(d.peer.client.sendOffloaded(frame, bad)).toBe(false);
+    }
+    // VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET (class 5, command 0) to GUEST_CSUM only: TSO is off, partial checksums still go.
+    const bits = new Uint8Array(8);
+    bits[0] = 1 << VIRTIO_NET_F.GUEST_CSUM;
+    expect(d.ctrl(5, 0, bits)).toBe(0);
+    expect(d.peer.client.peerOffloads()).toBe(OFFLOAD_CSUM);
+    expect(d.peer.client.sendOffloaded(frame, offload)).toBe(false);
+    expect(d.receive()).toHaveLength(0);
+    expect(d.counters()).toMatchObject({ rxOffloaded: 0, rxFrames: 0, rxNoBuffers: 0, rxTooBig: 0 });
+    // Plain frames are unaffected.
+    expect(d.peer.send(ipFrame({ payload: 100, dst: DEFAULT_MAC }).frame)).toBe('delivered');
+    expect(d.receive()).toHaveLength(1);
+  });
+
+  it('buffers that cannot hold the frame now: declined without a trace, then the plain frames it is cut into wait or go in as usual', () => {
+    const d = new Driver({ combo, features: GUEST_OFFLOADS });
+    // Too few (MRG_RXBUF) or too small (one chain per frame) buffers for 20 kB.
+    d.postRx(3, 1526);
+    const { frame, offload } = gsoFrame(20000);
+    expect(d.peer.client.sendOffloaded(frame, offload)).toBe(false);
+    expect(d.receive()).toHaveLength(0);
+    expect(d.counters()).toMatchObject({ rxOffloaded: 0, rxNoBuffers: 0, rxTooBig: 0, rxFrames: 0 });
+    // The ring is untouched: the buffers still take plain frames.
+    for (let i = 0; i < 3; i++) expect(d.peer.send(ipFrame({ payload: 1400, dst: DEFAULT_MAC, seed: i }).frame)).toBe('delivered');
+    expect(d.receive()).toHaveLength(3);
+  });
+
+  it('with a capture on the device the peer is told nothing is taken whole', () => {
+    const d = new Driver({ combo, features: GUEST_OFFLOADS });
+    postForGso(d, 1);
+    d.dev.net.observe(() => {});
+    expect(d.peer.client.peerOffloads()).toBe(0);
+    expect(d.peer.client.peerOffloadsLater()).toBe(0);
+    const { frame, offload } = gsoFrame(20000);
+    expect(d.peer.client.sendOffloaded(frame, offload)).toBe(false);
   });
 });

@@ -3,7 +3,8 @@
  * builders and parsers, and a guest TCP endpoint built from the stack's own
  * engine (used by the hostfwd tests and the netsim).
  */
-import { NetClient } from '../../../src/hub/client.js';
+import { type FrameOffload, NetClient, OFFLOAD_CSUM, OFFLOAD_TSO4, OFFLOAD_TSO6 } from '../../../src/hub/client.js';
+import { completeChecksum, validateRxChecksums } from '../../../src/wire/offload.js';
 import { VirtualClock, type Timer, type TimerHost } from '../../../src/time/clock.js';
 import { SeededRandom } from '../../../src/time/random.js';
 import {
@@ -196,22 +197,44 @@ export class Guest {
    * re-enters itself and ping-pong exchanges do not recurse.
    */
   deferred = false;
+  /**
+   * `OFFLOAD_*` kinds this NIC takes whole from the stack (0: none, as a
+   * NIC without receive offloads). A frame taken is checked (its partial
+   * checksum completed must verify) and delivered completed, whole.
+   */
+  offloads = 0;
+  /** Say it takes `offloads` but decline every frame when it comes (a NIC whose buffers ran short). */
+  declineWhole = false;
+  /** The frames taken whole: their length and offload info. */
+  readonly whole: Array<{ length: number; offload: FrameOffload; checksumOk: boolean }> = [];
   private readonly inbox: Uint8Array[] = [];
   private readonly inboxTimer: Timer | undefined;
   constructor(
     readonly net: UserNet,
     clock?: TimerHost,
   ) {
+    const take = (copy: Uint8Array): void => {
+      if (this.deferred && this.inboxTimer && clock) {
+        this.inbox.push(copy);
+        if (!this.inboxTimer.armed) this.inboxTimer.arm(clock.now());
+      } else this.deliver(copy);
+    };
     this.nic = new NetClient('nic', {
       canReceive: () => true,
       receive: (frame) => {
-        const copy = frame.slice();
-        if (this.deferred && this.inboxTimer && clock) {
-          this.inbox.push(copy);
-          if (!this.inboxTimer.armed) this.inboxTimer.arm(clock.now());
-        } else this.deliver(copy);
+        take(frame.slice());
         return 'ok';
       },
+      receiveOffloaded: (frame, o) => {
+        const kind = o.gso === 'tcpv4' ? OFFLOAD_TSO4 : o.gso === 'tcpv6' ? OFFLOAD_TSO6 : OFFLOAD_CSUM;
+        if ((this.offloads & kind) === 0 || this.declineWhole) return false;
+        const copy = frame.slice();
+        const completed = completeChecksum(copy, o.csumStart, o.csumOffset);
+        this.whole.push({ length: frame.length, offload: { ...o }, checksumOk: completed && validateRxChecksums(copy).l4 === 'ok' });
+        take(copy);
+        return true;
+      },
+      offloadsTaken: () => this.offloads,
     }, { kind: 'nic' });
     if (clock) {
       this.inboxTimer = clock.timer(() => {

@@ -5,7 +5,7 @@
  * finishes it in software.
  */
 import { describe, expect, it } from 'vitest';
-import type { FrameOffload } from '../../../src/hub/index.js';
+import { type FrameOffload, OFFLOAD_ALL, OFFLOAD_CSUM, OFFLOAD_TSO6 } from '../../../src/hub/index.js';
 import { pseudoHeaderSumAt } from '../../../src/wire/checksum.js';
 import { TcpFlags } from '../../../src/wire/index.js';
 import { GUEST_IP, GUEST_IP6, GuestTcp, decode, ethFrame, ip, ip6, ipv4Packet, parseFrame, setup, tcpFrame, text, udpFrame } from './guest.js';
@@ -136,5 +136,144 @@ describe('user-mode stack: frames with offload work left', () => {
     expect(o.stream.writtenBytes).toBe(0);
     o.net.close();
     expect(o.guest.nic.sendOffloaded(seg, gso())).toBe(false);
+  });
+});
+
+describe('user-mode stack: GSO frames toward the guest', () => {
+  /** Host data into an open connection; returns what the guest application read. */
+  function pump(o: Awaited<ReturnType<typeof openConn>>, data: Uint8Array, chunk = 100_000, batched = false): void {
+    for (let off = 0; off < data.length; off += chunk) {
+      o.stream.send(data.subarray(off, off + chunk));
+      for (let i = 0; i < 20; i++) {
+        o.clock.advance(1e6);
+        if (batched) o.host.runSoon();
+      }
+    }
+    for (let i = 0; i < 200 && o.conn.receivedBytes < data.length; i++) {
+      o.clock.advance(10e6);
+      if (batched) o.host.runSoon();
+    }
+  }
+
+  it('host data goes to a NIC that takes TCP GSO as frames of up to 64 KiB with partial checksums, byte-exact', async () => {
+    const o = await openConn();
+    o.guest.offloads = OFFLOAD_ALL;
+    const data = pattern(1_000_000, 7);
+    pump(o, data);
+    expect(firstDifference(o.conn.data(), data)).toBe(-1);
+    const w = o.guest.whole;
+    expect(w.length).toBeGreaterThan(0);
+    for (const x of w) {
+      expect(x.checksumOk).toBe(true);
+      expect(x.offload).toMatchObject({ csumStart: 34, csumOffset: 16, gso: 'tcpv4', gsoSize: o.conn.tcb.params.mss });
+      expect(x.length).toBeLessThanOrEqual(14 + 0xffff);
+    }
+    const wholeBytes = w.reduce((s, x) => s + x.length - 54, 0);
+    // Most of the data rides in GSO frames; the rest (window edges) in plain ones.
+    expect(wholeBytes / data.length).toBeGreaterThan(0.8);
+    expect(Math.max(...w.map((x) => x.length))).toBeGreaterThan(40_000);
+    expect(o.net.stats).toMatchObject({ txOffloaded: w.length, txGsoFallback: 0 });
+    expect(o.frames.every((f) => f.raw.length <= 14 + 0xffff)).toBe(true);
+  });
+
+  it('a NIC without receive offloads, or a capture on either side, gets MTU-sized frames only', async () => {
+    for (const variant of ['none', 'capture'] as const) {
+      const o = await openConn();
+      if (variant === 'capture') {
+        o.guest.offloads = OFFLOAD_ALL;
+        o.net.client.observe(() => {});
+      }
+      const data = pattern(300_000, 3);
+      pump(o, data);
+      expect(firstDifference(o.conn.data(), data)).toBe(-1);
+      expect(o.guest.whole).toHaveLength(0);
+      expect(o.net.stats.txOffloaded).toBe(0);
+      expect(Math.max(...o.frames.map((f) => f.raw.length))).toBeLessThanOrEqual(1514);
+    }
+  });
+
+  it('only the kinds the NIC takes: TSO for IPv6 only leaves IPv4 connections on plain frames', async () => {
+    const o = await openConn();
+    o.guest.offloads = OFFLOAD_CSUM | OFFLOAD_TSO6;
+    pump(o, pattern(200_000));
+    expect(o.guest.whole).toHaveLength(0);
+    expect(o.conn.receivedBytes).toBe(200_000);
+  });
+
+  it('a NIC that declines a GSO frame after all gets it cut into MSS segments with valid checksums', async () => {
+    const o = await openConn();
+    o.guest.offloads = OFFLOAD_ALL;
+    o.guest.declineWhole = true;
+    const data = pattern(500_000, 11);
+    pump(o, data);
+    expect(firstDifference(o.conn.data(), data)).toBe(-1);
+    expect(o.guest.whole).toHaveLength(0);
+    expect(o.net.stats.txGsoFallback).toBeGreaterThan(0);
+    expect(o.net.stats.txOffloaded).toBe(0);
+    const sizes = o.frames.map((f) => f.raw.length);
+    expect(Math.max(...sizes)).toBe(1514);
+    // The IPv4 identification of the cut segments runs on without repeats.
+    const ids = o.frames.filter((f) => f.ip && f.tcp && f.tcp.payload.length > 0).map((f) => (f.raw[18]! << 8) | f.raw[19]!);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('IPv6: GSO frames with the IPv6 payload length describing the whole frame', async () => {
+    const s = await setup();
+    s.guest.deferred = true;
+    s.guest.offloads = OFFLOAD_ALL;
+    const c = new GuestTcp(s.clock, (f) => s.guest.send(f), { addr: GUEST_IP6, port: 50000 }, { addr: ip6('2001:db8::80'), port: 80 });
+    s.guest.onFrame = (f) => c.input(parseFrame(f));
+    const st = s.host.lastStream();
+    st.connect();
+    s.clock.advance(10e6);
+    const data = pattern(400_000, 5);
+    st.send(data);
+    for (let i = 0; i < 200 && c.receivedBytes < data.length; i++) s.clock.advance(10e6);
+    expect(firstDifference(c.data(), data)).toBe(-1);
+    expect(s.guest.whole.length).toBeGreaterThan(0);
+    for (const x of s.guest.whole) {
+      expect(x.checksumOk).toBe(true);
+      expect(x.offload).toMatchObject({ csumStart: 54, csumOffset: 16, gso: 'tcpv6', gsoSize: 1440 });
+    }
+  });
+
+  it("ACKs that arrive during the NIC's own I/O: the data they release waits for the burst's end and goes as GSO frames", async () => {
+    const run = async (batched: boolean): Promise<number> => {
+      // A guest application that reads only when told: its window updates release the data.
+      const o = await openConn({}, { rcvBufSize: 128 * 1024 }, 40000, batched);
+      o.guest.offloads = OFFLOAD_ALL;
+      o.conn.autoRead = false;
+      // Everything the guest sends reaches the stack inside the NIC's I/O (a TX kick).
+      const nic = o.guest.nic;
+      const send = o.guest.send.bind(o.guest);
+      o.guest.send = (f) => {
+        nic.enterIo();
+        try {
+          send(f);
+        } finally {
+          nic.exitIo();
+        }
+      };
+      const data = pattern(1_000_000, 9);
+      let off = 0;
+      for (let i = 0; i < 400 && o.conn.receivedBytes < data.length; i++) {
+        // The host writes while the stack takes it: the guest's window is what holds the data back.
+        while (off < data.length && o.stream.paused === false) {
+          o.stream.send(data.subarray(off, off + 64 * 1024));
+          off += 64 * 1024;
+        }
+        o.clock.advance(1e6);
+        if (batched) o.host.runSoon();
+        o.conn.read();
+        if (batched) o.host.runSoon();
+      }
+      expect(firstDifference(o.conn.data(), data)).toBe(-1);
+      return o.guest.whole.reduce((s, x) => s + x.length - 54, 0) / data.length;
+    };
+    const batched = await run(true);
+    const unbatched = await run(false);
+    expect(batched).toBeGreaterThan(0.8);
+    // Without a burst end to wait for, what the window updates release goes at once, as plain frames.
+    expect(unbatched).toBeLessThan(batched / 2);
   });
 });

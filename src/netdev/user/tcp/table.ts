@@ -20,6 +20,7 @@ import {
   TcpPacket,
   TcpOptionKind,
   checksumFinish,
+  fold,
   isWireError,
   onesSum,
   parseTcpOptions,
@@ -57,6 +58,7 @@ import {
   tcpOnTimer,
   tcpOutput,
   tcpSend,
+  tcpSendable,
   tcpWindowUpdate,
 } from './tcb.js';
 import { dnsTcpStream } from './dns-stream.js';
@@ -97,6 +99,10 @@ export interface TcpConn {
   again: boolean;
   /** A burst end is queued with `UserHost.soon`. */
   burstQueued: boolean;
+  /** Output is queued with `UserHost.soon` for a GSO frame (`deferForGso`). */
+  outputQueued: boolean;
+  /** That output runs now: send what the NIC takes, defer no further. */
+  gsoDeferred: boolean;
 }
 
 export class TcpTable {
@@ -184,6 +190,8 @@ function newConn(core: Core, kind: TcpConnKind, guest: Uint8Array, guestPort: nu
     busy: false,
     again: false,
     burstQueued: false,
+    outputQueued: false,
+    gsoDeferred: false,
   };
   c.timer = core.timers.timer(() => {
     c.timerAt = -1;
@@ -202,38 +210,54 @@ function isnFor(core: Core, c: TcpConn): number {
   return core.isn.isn(tuple, core.timers.now());
 }
 
-/** Build and send one segment to the guest. */
+/**
+ * Build and send one segment to the guest. One longer than the MSS (the
+ * link took GSO frames when `tcpOutput` ran) goes as a GSO frame, its
+ * checksum left partial for the guest's NIC and driver (`Link.sendTcpGso`).
+ */
 function emitSegment(core: Core, c: TcpConn, t: Tcb, seg: SegmentOut): void {
   const optLen = seg.mss !== undefined ? (seg.wscale !== undefined ? 8 : 4) : 0;
   const hl = 20 + optLen;
   const len = hl + seg.len;
   const src = c.remote;
   const dst = c.guest;
+  if (seg.len > t.sndMss) {
+    core.link.sendTcpGso(src, dst, len, t.sndMss, (b) => {
+      writeSegment(c, t, seg, b, hl);
+      setBe16(b, 16, fold(pseudoHeaderSum(src, dst, IpProtocol.TCP, len)));
+    });
+    return;
+  }
   core.link.sendIp(src, dst, IpProtocol.TCP, len, (b) => {
-    setBe16(b, 0, c.remotePort);
-    setBe16(b, 2, c.guestPort);
-    setBe32(b, 4, seg.seq);
-    setBe32(b, 8, seg.ack);
-    b[12] = (hl >>> 2) << 4;
-    b[13] = seg.flags;
-    setBe16(b, 14, seg.window);
-    setBe16(b, 16, 0);
-    setBe16(b, 18, 0);
-    if (seg.mss !== undefined) {
-      b[20] = TcpOptionKind.MSS;
-      b[21] = 4;
-      setBe16(b, 22, seg.mss);
-      if (seg.wscale !== undefined) {
-        b[24] = TcpOptionKind.NOP;
-        b[25] = TcpOptionKind.WINDOW_SCALE;
-        b[26] = 3;
-        b[27] = seg.wscale;
-      }
-    }
-    if (seg.len > 0) t.sndBuf.copyOut(seg.bufOffset, seg.len, b, hl);
+    writeSegment(c, t, seg, b, hl);
     setBe16(b, 16, checksumFinish(onesSum(b, 0, len, pseudoHeaderSum(src, dst, IpProtocol.TCP, len))));
   });
   if (seg.flags & TCP_FLAG_RST) core.stats.tcpResetsSent++;
+}
+
+/** A segment's TCP header (`hl` bytes, options included; checksum 0) and payload into `b`. */
+function writeSegment(c: TcpConn, t: Tcb, seg: SegmentOut, b: Uint8Array, hl: number): void {
+  setBe16(b, 0, c.remotePort);
+  setBe16(b, 2, c.guestPort);
+  setBe32(b, 4, seg.seq);
+  setBe32(b, 8, seg.ack);
+  b[12] = (hl >>> 2) << 4;
+  b[13] = seg.flags;
+  setBe16(b, 14, seg.window);
+  setBe16(b, 16, 0);
+  setBe16(b, 18, 0);
+  if (seg.mss !== undefined) {
+    b[20] = TcpOptionKind.MSS;
+    b[21] = 4;
+    setBe16(b, 22, seg.mss);
+    if (seg.wscale !== undefined) {
+      b[24] = TcpOptionKind.NOP;
+      b[25] = TcpOptionKind.WINDOW_SCALE;
+      b[26] = 3;
+      b[27] = seg.wscale;
+    }
+  }
+  if (seg.len > 0) t.sndBuf.copyOut(seg.bufOffset, seg.len, b, hl);
 }
 
 /** RFC 9293 §3.10.7.1: the reset answering a segment that has no connection. */
@@ -587,6 +611,30 @@ function queueBurstEnd(core: Core, c: TcpConn): void {
   });
 }
 
+/**
+ * More than a segment is ready for the guest and its NIC would take it as
+ * one GSO frame, only not right now (it is in the middle of its own I/O:
+ * the guest's ACKs arrive while the NIC transmits): send it when the burst
+ * ends, as one frame instead of many. Once per burst; true when deferred.
+ */
+function deferForGso(core: Core, c: TcpConn, t: Tcb): boolean {
+  const soon = core.host.soon;
+  if (soon === undefined || c.gsoDeferred || tcpSendable(t) <= t.sndMss || core.link.tcpGsoMax(c.family, true) === 0) return false;
+  if (c.outputQueued) return true;
+  c.outputQueued = true;
+  soon(() => {
+    c.outputQueued = false;
+    if (c.phase !== 'open' || core.closed) return;
+    c.gsoDeferred = true;
+    try {
+      after(core, c);
+    } finally {
+      c.gsoDeferred = false;
+    }
+  });
+  return true;
+}
+
 function onTimer(core: Core, c: TcpConn): void {
   if (c.phase !== 'open' || !c.tcb || core.closed) return;
   const now = core.timers.now();
@@ -636,7 +684,9 @@ function after(core: Core, c: TcpConn, now = core.timers.now()): void {
       if (ev & (TcpEvents.READABLE | TcpEvents.PEER_FIN)) queueBurstEnd(core, c);
       if (ev & TcpEvents.SEND_SPACE) pumpFromHost(c);
       if (c.phase !== 'open') return;
-      tcpOutput(t, now, c.emit);
+      const gso = core.link.tcpGsoMax(c.family);
+      if (gso === 0 && deferForGso(core, c, t)) break;
+      tcpOutput(t, now, c.emit, gso);
       if (t.events === 0 && !c.again) break;
     }
     const t = c.tcb;

@@ -727,8 +727,11 @@ function afterAckSent(t: Tcb): void {
   t.unackedSegments = 0;
 }
 
-/** Send whatever is due: SYN, data within the windows, FIN, a pending ACK; arm timers. */
-export function tcpOutput(t: Tcb, now: number, emit: TcpEmitter): void {
+/**
+ * Send whatever is due: SYN, data within the windows, FIN, a pending ACK; arm timers.
+ * `gsoMaxSize`: as `TcpParams.gsoMaxSize`, for this call (the link's offloads change).
+ */
+export function tcpOutput(t: Tcb, now: number, emit: TcpEmitter, gsoMaxSize = t.params.gsoMaxSize ?? 0): void {
   switch (t.state) {
     case 'closed':
       return;
@@ -764,7 +767,7 @@ export function tcpOutput(t: Tcb, now: number, emit: TcpEmitter): void {
       break;
   }
   const end = dataEnd(t);
-  const gso = t.params.gsoMaxSize ?? 0;
+  const gso = gsoMaxSize;
   const maxSeg = gso > t.sndMss ? gso - (gso % t.sndMss) : t.sndMss;
   for (;;) {
     const fl = flight(t);
@@ -802,6 +805,12 @@ export function tcpOutput(t: Tcb, now: number, emit: TcpEmitter): void {
     t.rtoAt = -1;
   }
   if (t.ackNow) sendAck(t, emit);
+}
+
+/** Data bytes `tcpOutput` would send now: unsent and within both windows. */
+export function tcpSendable(t: Tcb): number {
+  if (!isSynchronized(t.state)) return 0;
+  return Math.max(0, Math.min(seqDiff(dataEnd(t), t.sndNxt), Math.min(t.sndWnd, t.cwnd) - flight(t)));
 }
 
 /**
