@@ -198,6 +198,9 @@ function benchPort() {
       if (port.mode !== 'user') return 'drop';
       return port.client.send(f) === 'dropped' ? 'drop' : 'ok';
     },
+    // GSO frames from the stack go on whole to a NIC whose driver takes them.
+    receiveOffloaded: (f, o) => port.mode === 'user' && port.client.sendOffloaded(f, o),
+    offloadsTaken: (later) => (port.mode !== 'user' ? 0 : later ? port.client.peerOffloadsLater() : port.client.peerOffloads()),
   });
   return port;
 }

@@ -67,11 +67,13 @@ export interface NetReceiver {
    */
   receiveOffloaded?(frame: Uint8Array, offload: FrameOffload): boolean;
   /**
-   * Which kinds of offloaded frame `receiveOffloaded` takes now (`OFFLOAD_*`
+   * Which kinds of offloaded frame `receiveOffloaded` takes (`OFFLOAD_*`
    * bits; a NIC: what its driver enabled). Absent: every kind. A sender
    * asks before it builds a frame that only such a receiver can take whole.
+   * `later`: asked for `peerOffloadsLater` rather than `peerOffloads` (a
+   * relay passes the question on to its own peer as the one or the other).
    */
-  offloadsTaken?(): number;
+  offloadsTaken?(later: boolean): number;
   /** Told when the link state of this client or its peer changes. */
   linkChanged?(up: boolean): void;
   /**
@@ -275,7 +277,7 @@ export class NetClient {
   peerOffloads(): number {
     if (!this.peerTakesOffloaded()) return 0;
     const r = this.peer!.receiver;
-    return r.offloadsTaken === undefined ? OFFLOAD_ALL : r.offloadsTaken();
+    return r.offloadsTaken === undefined ? OFFLOAD_ALL : r.offloadsTaken(false);
   }
 
   /**
@@ -287,7 +289,7 @@ export class NetClient {
   peerOffloadsLater(): number {
     const r = this.offloadReceiver();
     if (r === null) return 0;
-    return r.offloadsTaken === undefined ? OFFLOAD_ALL : r.offloadsTaken();
+    return r.offloadsTaken === undefined ? OFFLOAD_ALL : r.offloadsTaken(true);
   }
 
   /** True when a frame sent now would be taken immediately. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type FrameOffload, Hub, NetClient, type ReceiveResult } from '../../src/hub/index.js';
+import { type FrameOffload, Hub, NetClient, OFFLOAD_ALL, OFFLOAD_CSUM, OFFLOAD_TSO4, type ReceiveResult } from '../../src/hub/index.js';
 
 const OFFLOAD: FrameOffload = { csumStart: 34, csumOffset: 16, gso: 'tcpv4', gsoSize: 1448 };
 
@@ -114,5 +114,63 @@ describe('NetClient.sendOffloaded: a frame with offload work left, straight to a
     expect(tx.sendOffloaded(frame, OFFLOAD)).toBe(true);
     expect(order).toEqual(['whole 3000', 'plain 60']);
     expect(rxClient.stats.rxFrames).toBe(2);
+  });
+});
+
+describe('which offloads the peer takes (peerOffloads / peerOffloadsLater)', () => {
+  it('none without receiveOffloaded; every kind when the receiver does not say; what it says otherwise', () => {
+    expect(pair({ offload: false }).tx.peerOffloads()).toBe(0);
+    expect(pair({ offload: false }).tx.peerOffloadsLater()).toBe(0);
+    const { tx } = pair();
+    expect(tx.peerOffloads()).toBe(OFFLOAD_ALL);
+    const asked: boolean[] = [];
+    const nic = new NetClient('nic', {
+      canReceive: () => true,
+      receive: () => 'ok',
+      receiveOffloaded: () => true,
+      offloadsTaken: (later) => {
+        asked.push(later);
+        return OFFLOAD_CSUM | OFFLOAD_TSO4;
+      },
+    });
+    const stack = new NetClient('stack', { canReceive: () => true, receive: () => 'ok' });
+    NetClient.connect(stack, nic);
+    expect(stack.peerOffloads()).toBe(OFFLOAD_CSUM | OFFLOAD_TSO4);
+    expect(stack.peerOffloadsLater()).toBe(OFFLOAD_CSUM | OFFLOAD_TSO4);
+    expect(asked).toEqual([false, true]);
+  });
+
+  it('in the middle of its I/O, with frames waiting or no room: none now, the same kinds later', () => {
+    const { tx, rx } = pair();
+    rx.client.enterIo();
+    expect(tx.peerOffloads()).toBe(0);
+    expect(tx.peerOffloadsLater()).toBe(OFFLOAD_ALL);
+    rx.client.exitIo();
+    rx.ready = false;
+    expect(tx.peerOffloads()).toBe(0);
+    expect(tx.peerOffloadsLater()).toBe(OFFLOAD_ALL);
+    tx.send(new Uint8Array(60));
+    rx.ready = true;
+    expect(tx.peerOffloads(), 'a frame waits in the queue').toBe(0);
+    rx.client.flushQueue();
+    expect(tx.peerOffloads()).toBe(OFFLOAD_ALL);
+  });
+
+  it('none at all, now or later, across a hub, with a link down, or with a capture on either side', () => {
+    const hub = new Hub(0);
+    const a = hub.addPort();
+    const rx = recorder();
+    NetClient.connect(a.client, rx.client);
+    const tx = new NetClient('tx', { canReceive: () => true, receive: () => 'ok' });
+    NetClient.connect(tx, hub.addPort().client);
+    expect([tx.peerOffloads(), tx.peerOffloadsLater()]).toEqual([0, 0]);
+    const p = pair();
+    p.tx.setLinkUp(false);
+    expect([p.tx.peerOffloads(), p.tx.peerOffloadsLater()]).toEqual([0, 0]);
+    const q = pair();
+    const stop = q.rx.client.observe(() => {});
+    expect([q.tx.peerOffloads(), q.tx.peerOffloadsLater()]).toEqual([0, 0]);
+    stop();
+    expect(q.tx.peerOffloadsLater()).toBe(OFFLOAD_ALL);
   });
 });
