@@ -27,7 +27,7 @@ import net from 'node:net';
 import { NetClient, SeededRandom, createUserNet, tcpEngine, virtualMac } from '../dist/index.js';
 import { NodeUserHost, WallClockTimers } from '../dist/node.js';
 // The stack's word-at-a-time checksum: a guest's csum_partial is native code.
-import { onesSum32 } from '../dist/netdev/user/sum.js';
+import { onesSum } from '../dist/wire/checksum.js';
 
 const here = new URL(import.meta.url).pathname;
 const GUEST_MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56);
@@ -63,8 +63,8 @@ const fold16 = (s) => {
 const template = new Uint8Array(54);
 writeConstant(template, 0, 0);
 /** Sums of the constant IPv4 header (length and checksum zero) and of the two addresses (for the pseudo-header). */
-const IP_CONST_SUM = onesSum32(template, 14, 34);
-const ADDR_SUM = onesSum32(template, 26, 34);
+const IP_CONST_SUM = onesSum(template, 14, 34);
+const ADDR_SUM = onesSum(template, 26, 34);
 
 /**
  * Ethernet + IPv4 + TCP, written into `f` (which must be long enough); returns the frame length.
@@ -87,7 +87,7 @@ function buildTcp(f, sport, dport, seq, ack, flags, window, opts, payloadLen, co
   f[t + 16] = 0; f[t + 17] = 0; f[t + 18] = 0; f[t + 19] = 0;
   if (opts) f.set(opts, t + 20);
   const end = t + tcpLen;
-  const sum = ~onesSum32(f, t, end, fold16(ADDR_SUM + 6 + tcpLen)) & 0xffff;
+  const sum = ~onesSum(f, t, end, fold16(ADDR_SUM + 6 + tcpLen)) & 0xffff;
   f[t + 16] = sum >>> 8; f[t + 17] = sum & 0xff;
   return end;
 }
