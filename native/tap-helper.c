@@ -4,7 +4,12 @@
  * integer (the framing of QEMU's stream netdevs). Node cannot issue the
  * TUNSETIFF ioctl itself; this program does that one thing and the copy loop.
  *
- *   nicemu-tap-helper IFNAME [BRIDGE]
+ *   nicemu-tap-helper [-v] IFNAME [BRIDGE]
+ *
+ * -v: open the interface with IFF_VNET_HDR: every frame, both ways, starts
+ * with a 12-byte virtio-net header (TUNSETVNETHDRSZ), and the kernel may
+ * send partial checksums and TCP segments of up to 64 KiB (TUNSETOFFLOAD
+ * with TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6).
  *
  * IFNAME may contain "%d" (the kernel picks the number). With BRIDGE the
  * interface is brought up and added to that bridge (as a bridge helper does).
@@ -65,8 +70,13 @@ fail:
 
 int main(int argc, char **argv)
 {
+    int vnet = argc > 1 && strcmp(argv[1], "-v") == 0;
+    if (vnet) {
+        argv++;
+        argc--;
+    }
     if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: %s IFNAME [BRIDGE]\n", argv[0]);
+        fprintf(stderr, "usage: %s [-v] IFNAME [BRIDGE]\n", argv[0]);
         return 2;
     }
     int tap = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
@@ -76,11 +86,23 @@ int main(int argc, char **argv)
     }
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0);
     snprintf(ifr.ifr_name, IFNAMSIZ, "%s", argv[1]);
     if (ioctl(tap, TUNSETIFF, &ifr) < 0) {
         fprintf(stderr, "error=could not configure /dev/net/tun (%s): %s\n", argv[1], strerror(errno));
         return 1;
+    }
+    if (vnet) {
+        int len = 12;
+        if (ioctl(tap, TUNSETVNETHDRSZ, &len) < 0) {
+            fprintf(stderr, "error=vnet_hdr=on requested, but the kernel refused TUNSETVNETHDRSZ: %s\n", strerror(errno));
+            return 1;
+        }
+        if (ioctl(tap, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)) < 0 &&
+            ioctl(tap, TUNSETOFFLOAD, (unsigned long)TUN_F_CSUM) < 0) {
+            fprintf(stderr, "error=vnet_hdr=on requested, but the kernel refused TUNSETOFFLOAD: %s\n", strerror(errno));
+            return 1;
+        }
     }
     if (argc == 3 && if_up_and_bridge(ifr.ifr_name, argv[2]) < 0) {
         fprintf(stderr, "error=failed to add interface '%s' to bridge '%s': %s\n", ifr.ifr_name, argv[2], strerror(errno));

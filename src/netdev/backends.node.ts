@@ -70,7 +70,6 @@ export function nodeBackends(): BackendFactories {
       const unsupported = (['fd', 'fds', 'vhostfd', 'vhostfds', 'helper'] as const).find((k) => opts[k] !== undefined);
       if (unsupported) throw new NotSupportedError(`-netdev tap,${unsupported}=`);
       if (opts.vhost || opts.vhostforce) throw new NotSupportedError('-netdev tap,vhost=on');
-      if (opts.vnetHdr) throw new NotSupportedError('-netdev tap,vnet_hdr=on');
       if (opts.queues !== undefined && opts.queues > 1) throw new NotSupportedError('-netdev tap,queues= (multiqueue)');
       return TapBackend.open({
         id,
@@ -78,6 +77,7 @@ export function nodeBackends(): BackendFactories {
         ...(opts.br !== undefined ? { bridge: opts.br } : {}),
         ...((s) => (s ? { script: s } : {}))(script(opts.script, DEFAULT_IFUP)),
         ...((s) => (s ? { downscript: s } : {}))(script(opts.downscript, DEFAULT_IFDOWN)),
+        ...(opts.vnetHdr !== undefined ? { vnetHdr: opts.vnetHdr } : {}),
       });
     },
     bridge: async (opts, id) => {

@@ -11,9 +11,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NetClient, type ReceiveResult } from '../hub/client.js';
+import { type FrameOffload, NetClient, OFFLOAD_ALL, type ReceiveResult } from '../hub/client.js';
 import { OptionError } from '../errors.js';
 import { FrameRelay, type RelayStats, newRelayStats } from './socket/relay.node.js';
+import type { VnetTapCodec } from './tap/vnet.js';
 
 function nativeDir(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
@@ -70,13 +71,26 @@ export class HelperBackend {
     private readonly child: ChildProcess,
     /** The helper's first status line after the `ready`/`ifname=` word. */
     readonly info: string,
+    /** Frames on the pipe carry a virtio-net header (a tap with IFF_VNET_HDR). */
+    readonly vnet: VnetTapCodec | undefined,
   ) {
-    this.client = new NetClient(id, {
+    const client = new NetClient(id, {
       canReceive: () => this.relay === undefined || this.relay.canSend(),
-      receive: (frame): ReceiveResult => (this.relay ? this.relay.send(frame) : 'ok'),
+      receive: (frame): ReceiveResult => (this.relay ? this.relay.send(frame, vnet?.plainHeader()) : 'ok'),
       drained: () => this.relay?.resume(),
+      ...(vnet === undefined
+        ? {}
+        : {
+            // The host kernel finishes checksums and cuts TCP segments itself.
+            receiveOffloaded: (frame: Uint8Array, o: FrameOffload): boolean => {
+              const head = vnet.offloadedHeader(frame, o);
+              return head !== undefined && this.relay !== undefined && this.relay.send(frame, head) === 'ok';
+            },
+            offloadsTaken: () => OFFLOAD_ALL,
+          }),
     }, { kind: 'backend' });
-    this.relay = new FrameRelay(this.client, child.stdout!, child.stdin!, this.stats, () => this.close());
+    this.client = client;
+    this.relay = new FrameRelay(client, child.stdout!, child.stdin!, this.stats, () => this.close(), vnet ? (bytes) => vnet.fromKernel(bytes, client) : undefined);
     child.stdin!.on('error', () => {});
     child.once('exit', () => {
       this.relay?.stop();
@@ -84,7 +98,7 @@ export class HelperBackend {
     });
   }
 
-  static async start(id: string, bin: string, args: string[], ready: RegExp): Promise<HelperBackend> {
+  static async start(id: string, bin: string, args: string[], ready: RegExp, vnet?: VnetTapCodec): Promise<HelperBackend> {
     const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const info = await new Promise<string>((resolve, reject) => {
       let err = '';
@@ -104,7 +118,7 @@ export class HelperBackend {
         reject(new OptionError(`-netdev ${id}: ${m ? m[1] : err.trim() || `${path.basename(bin)} exited`}`));
       });
     });
-    return new HelperBackend(id, child, info);
+    return new HelperBackend(id, child, info, vnet);
   }
 
   get running(): boolean {

@@ -27,6 +27,15 @@ export function setBe32(b: Uint8Array, o: number, v: number): void {
   b[o + 3] = v;
 }
 
+export function le16(b: Uint8Array, o: number): number {
+  return b[o]! | (b[o + 1]! << 8);
+}
+
+export function setLe16(b: Uint8Array, o: number, v: number): void {
+  b[o] = v;
+  b[o + 1] = v >>> 8;
+}
+
 /** True when a[ao..ao+len) equals b[bo..bo+len); both ranges must be in bounds. */
 export function bytesEqual(a: Uint8Array, ao: number, b: Uint8Array, bo: number, len: number): boolean {
   for (let i = 0; i < len; i++) if (a[ao + i] !== b[bo + i]) return false;

@@ -13,3 +13,4 @@ export * from './icmpv6.js';
 export * from './udp.js';
 export * from './tcp.js';
 export * from './offload.js';
+export * from './vnet-hdr.js';

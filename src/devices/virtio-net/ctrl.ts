@@ -4,6 +4,7 @@
  * malformed command answers VIRTIO_NET_ERR and leaves the device as it was
  * (CVE-2014-0150: MAC_TABLE_SET entry counts larger than the data).
  */
+import { le16 } from '../../wire/bytes.js';
 import { hasFeature } from '../../virtio/features.js';
 import { GUEST_OFFLOAD_BITS, VIRTIO_NET_F } from './features.js';
 import { MAC_TABLE_ENTRIES, VLAN_IDS, type RxFilter } from './filter.js';
@@ -55,9 +56,6 @@ export interface CtrlResult {
 const OK: CtrlResult = { ack: VIRTIO_NET_OK };
 const refuse = (refusal: CtrlRefusal): CtrlResult => ({ ack: VIRTIO_NET_ERR, refusal });
 
-function le16(b: Uint8Array, o: number): number {
-  return b[o]! | (b[o + 1]! << 8);
-}
 function le32(b: Uint8Array, o: number): number {
   return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
 }

@@ -25,7 +25,7 @@ import { runCtrl, VIRTIO_NET_ERR, type CtrlTarget } from './ctrl.js';
 import { newNetCounters, type NetCounters } from './counters.js';
 import { GUEST_OFFLOAD_BITS, NET_FEATURE_DEPENDENCIES, NET_LEGACY_ONLY, offeredFeatures, VIRTIO_NET_F } from './features.js';
 import { filterAccepts, newRxFilter, resetRxFilter, type RxFilter } from './filter.js';
-import { VNET_HDR_GSO, VNET_HDR_LEN, VNET_HDR_LEN_LEGACY } from './hdr.js';
+import { VNET_HDR_GSO, VNET_HDR_LEN, VNET_HDR_LEN_LEGACY } from '../../wire/vnet-hdr.js';
 import { CTRL_QUEUE_SIZE, finalVectors, resolveOptions, type VirtioNetOptions } from './options.js';
 import { newRxState, publishDeferred, receiveInto, receiveOffloadedInto, type RxHost, type RxState } from './rx.js';
 import { VIRTIO_NET_STATE, type VirtioNetSaved } from './state.js';

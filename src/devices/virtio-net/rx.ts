@@ -21,12 +21,14 @@ import type { VirtioCore } from '../../virtio/core.js';
 import { Chain, Pop } from '../../virtio/queue/chain.js';
 import type { RingMark } from '../../virtio/queue/ring.js';
 import type { NetCounters } from './counters.js';
-import { HDR, VNET_HDR_F_DATA_VALID, VNET_HDR_F_NEEDS_CSUM, VNET_HDR_LEN, VNET_HDR_LEN_LEGACY } from './hdr.js';
+import { HDR, VNET_HDR_F_DATA_VALID, VNET_HDR_F_NEEDS_CSUM, VNET_HDR_LEN, VNET_HDR_LEN_LEGACY, newHdr, writeHdr, type VnetHdr } from '../../wire/vnet-hdr.js';
 import { validateRxChecksums } from '../../wire/offload.js';
 
 export interface RxState {
   readonly chain: Chain;
   readonly hdr: Uint8Array;
+  /** Header fields of a frame with offload work left (`receiveOffloadedInto`). */
+  readonly fields: VnetHdr;
   /** Ready-made headers for a frame in one buffer: legacy 10 bytes, 12 bytes with num_buffers 1. */
   readonly hdr10: Uint8Array;
   readonly hdr12: Uint8Array;
@@ -60,6 +62,7 @@ export function newRxState(maxQueueSize: number, queues: number): RxState {
     stageViews: [],
     chain: new Chain(),
     hdr: new Uint8Array(VNET_HDR_LEN),
+    fields: newHdr(),
     hdr10: new Uint8Array(VNET_HDR_LEN_LEGACY),
     hdr12: Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0),
     mark: { nextAvail: 0, availWrap: true, inFlight: 0 },
@@ -151,14 +154,15 @@ export function receiveOffloadedInto(h: RxHost, q: number, frame: Uint8Array, o:
   const core = h.core;
   const rx = h.rx;
   if (!core.markInto(q, rx.mark)) return 'busy';
-  const hdr = rx.hdr;
-  hdr.fill(0);
-  hdr[HDR.FLAGS] = VNET_HDR_F_NEEDS_CSUM;
-  hdr[HDR.GSO_TYPE] = gsoType;
-  setLe16(hdr, HDR.HDR_LEN, hdrLen);
-  setLe16(hdr, HDR.GSO_SIZE, gsoType === 0 ? 0 : o.gsoSize);
-  setLe16(hdr, HDR.CSUM_START, o.csumStart);
-  setLe16(hdr, HDR.CSUM_OFFSET, o.csumOffset);
+  const f = rx.fields;
+  f.flags = VNET_HDR_F_NEEDS_CSUM;
+  f.gsoType = gsoType;
+  f.hdrLen = hdrLen;
+  f.gsoSize = gsoType === 0 ? 0 : o.gsoSize;
+  f.csumStart = o.csumStart;
+  f.csumOffset = o.csumOffset;
+  rx.hdr.fill(0);
+  writeHdr(rx.hdr, f);
   const total = h.hdrLen + frame.length;
   const r = h.mergeable ? mergeable(h, q, frame, total, true) : single(h, q, frame, total, true);
   if (r === 'ok') {
@@ -166,11 +170,6 @@ export function receiveOffloadedInto(h: RxHost, q: number, frame: Uint8Array, o:
     if (gsoType !== 0) h.stats.rxGsoFrames++;
   }
   return r;
-}
-
-function setLe16(b: Uint8Array, o: number, v: number): void {
-  b[o] = v & 0xff;
-  b[o + 1] = (v >>> 8) & 0xff;
 }
 
 /**

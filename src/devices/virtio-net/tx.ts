@@ -12,11 +12,10 @@
 import { type FrameOffload, newFrameOffload } from '../../hub/client.js';
 import type { VirtioCore } from '../../virtio/core.js';
 import { Chain, Pop } from '../../virtio/queue/chain.js';
-import { completeChecksum, forEachTcpSegment, segmentUdp } from '../../wire/offload.js';
+import { completeChecksum, segmentByVnetHdr } from '../../wire/offload.js';
 import { isWireError } from '../../wire/error.js';
-import { walkIpv6Extensions } from '../../wire/ipv6.js';
 import type { NetCounters } from './counters.js';
-import { HDR, newHdr, parseHdr, VNET_HDR_F_NEEDS_CSUM, VNET_HDR_GSO, VNET_HDR_LEN, type VnetHdr } from './hdr.js';
+import { HDR, newHdr, parseHdr, VNET_HDR_F_NEEDS_CSUM, VNET_HDR_GSO, VNET_HDR_LEN, type VnetHdr } from '../../wire/vnet-hdr.js';
 
 /** Largest frame after the header: 64 KiB of IP plus link headers (§5.1.6.3: 65589 bytes, VLAN tag added). */
 export const MAX_TX_FRAME = 65589 + 4;
@@ -169,55 +168,13 @@ function handOver(h: TxHost, frame: Uint8Array, hdr: VnetHdr, kind: FrameOffload
   return true;
 }
 
-/** Offset of the IP header after up to two VLAN tags, and the ethertype there; -1 when not IP. */
-function l3Of(frame: Uint8Array): { l3: number; type: number } {
-  let l3 = ETH_HLEN;
-  let type = (frame[12]! << 8) | frame[13]!;
-  for (let tags = 0; tags < 2 && (type === 0x8100 || type === 0x88a8) && l3 + 4 <= frame.length; tags++) {
-    type = (frame[l3 + 2]! << 8) | frame[l3 + 3]!;
-    l3 += 4;
-  }
-  return { l3, type };
-}
-
 /** Software GSO (§5.1.6.2 item 3): TCP segmentation or UDP fragmentation, every segment checksummed. */
 function segment(h: TxHost, frame: Uint8Array, hdr: VnetHdr, gso: number, pair: number): void {
-  const s = h.stats;
-  const { l3, type } = l3Of(frame);
-  const ipv6 = type === 0x86dd;
-  const ipOk = (gso === VNET_HDR_GSO.TCPV4 && type === 0x0800) || (gso === VNET_HDR_GSO.TCPV6 && ipv6) || (gso === VNET_HDR_GSO.UDP && (ipv6 || type === 0x0800));
-  if (!ipOk || hdr.gsoSize === 0) {
-    s.txGsoErrors++;
-    return;
-  }
-  // The transport header: csum_start when the driver set it (it must for GSO), else from the IP header.
-  let l4: number;
-  if (hdr.flags & VNET_HDR_F_NEEDS_CSUM) l4 = hdr.csumStart;
-  else if (!ipv6) l4 = l3 + ((frame[l3]! & 0x0f) << 2);
-  else {
-    const w = walkIpv6Extensions(frame, l3);
-    if (isWireError(w)) {
-      s.txGsoErrors++;
-      return;
-    }
-    l4 = w.offset;
-  }
-  const opts = { l3Offset: l3, l4Offset: l4, mss: hdr.gsoSize, ipv6 };
-  if (gso === VNET_HDR_GSO.UDP) {
-    const t = h.tx;
-    t.ufoId = (t.ufoId + 1) >>> 0;
-    const segs = segmentUdp(frame, { ...opts, fragmentId: t.ufoId });
-    if (isWireError(segs)) {
-      s.txGsoErrors++;
-      return;
-    }
-    s.txGsoFrames++;
-    for (const seg of segs) sendSegment(h, seg, pair);
-    return;
-  }
-  const n = forEachTcpSegment(frame, opts, (seg) => sendSegment(h, seg, pair));
-  if (isWireError(n)) s.txGsoErrors++;
-  else s.txGsoFrames++;
+  const t = h.tx;
+  if (gso === VNET_HDR_GSO.UDP) t.ufoId = (t.ufoId + 1) >>> 0;
+  const n = segmentByVnetHdr(frame, hdr, t.ufoId, (seg) => sendSegment(h, seg, pair));
+  if (isWireError(n)) h.stats.txGsoErrors++;
+  else h.stats.txGsoFrames++;
 }
 
 function sendSegment(h: TxHost, seg: Uint8Array, pair: number): void {

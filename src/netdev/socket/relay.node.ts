@@ -36,12 +36,14 @@ export class FrameRelay {
     private readonly stats: RelayStats,
     /** Called when the input announced an impossible frame length (the caller closes the stream). */
     private readonly onProtocolError: () => void,
+    /** Hands a frame read from the input on; true when one had to wait (reading pauses). Default: `client.send`. */
+    deliver: (frame: Uint8Array) => boolean = (frame) => client.send(frame) === 'queued',
   ) {
     input.on('data', (chunk: Buffer) => {
       if (this.stopped) return;
       const err = this.decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), (frame) => {
         stats.framesIn++;
-        if (client.send(frame) === 'queued') input.pause();
+        if (deliver(frame)) input.pause();
       });
       if (err) {
         stats.protocolErrors++;
@@ -56,12 +58,14 @@ export class FrameRelay {
     return !this.stopped && this.output.writableLength <= WRITE_BUFFER_LIMIT;
   }
 
-  send(frame: Uint8Array): ReceiveResult {
+  /** Write a frame, after `head` when given (both count in the length prefix). */
+  send(frame: Uint8Array, head?: Uint8Array): ReceiveResult {
     if (this.output.writableLength > WRITE_BUFFER_LIMIT) {
       this.stats.waitsBackpressure++;
       return 'busy';
     }
-    this.output.write(lengthPrefix(frame.length));
+    this.output.write(lengthPrefix(frame.length + (head?.length ?? 0)));
+    if (head !== undefined) this.output.write(Buffer.from(head));
     this.output.write(Buffer.from(frame));
     this.stats.framesOut++;
     return 'ok';

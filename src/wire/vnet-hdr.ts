@@ -5,6 +5,7 @@
  *   0 flags u8   1 gso_type u8   2 hdr_len   4 gso_size   6 csum_start
  *   8 csum_offset   10 num_buffers (all le16)
  */
+import { le16, setLe16 } from './bytes.js';
 
 export const VNET_HDR_F_NEEDS_CSUM = 1;
 export const VNET_HDR_F_DATA_VALID = 2;
@@ -34,10 +35,6 @@ export interface VnetHdr {
   csumOffset: number;
 }
 
-function le16(b: Uint8Array, o: number): number {
-  return b[o]! | (b[o + 1]! << 8);
-}
-
 export function parseHdr(b: Uint8Array, out: VnetHdr): VnetHdr {
   out.flags = b[HDR.FLAGS]!;
   out.gsoType = b[HDR.GSO_TYPE]!;
@@ -46,6 +43,16 @@ export function parseHdr(b: Uint8Array, out: VnetHdr): VnetHdr {
   out.csumStart = le16(b, HDR.CSUM_START);
   out.csumOffset = le16(b, HDR.CSUM_OFFSET);
   return out;
+}
+
+/** Write a header's fields into `b` (num_buffers, where there is one, is left as it is). */
+export function writeHdr(b: Uint8Array, h: VnetHdr): void {
+  b[HDR.FLAGS] = h.flags;
+  b[HDR.GSO_TYPE] = h.gsoType;
+  setLe16(b, HDR.HDR_LEN, h.hdrLen);
+  setLe16(b, HDR.GSO_SIZE, h.gsoSize);
+  setLe16(b, HDR.CSUM_START, h.csumStart);
+  setLe16(b, HDR.CSUM_OFFSET, h.csumOffset);
 }
 
 export function newHdr(): VnetHdr {
