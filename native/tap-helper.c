@@ -98,6 +98,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "error=vnet_hdr=on requested, but the kernel refused TUNSETVNETHDRSZ: %s\n", strerror(errno));
             return 1;
         }
+        /* The header in little-endian order, as virtio 1.0 has it, whatever the host's order (kernels before 4.7 lack the call: little-endian hosts only then). */
+        int le = 1;
+        (void)ioctl(tap, TUNSETVNETLE, &le);
         if (ioctl(tap, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)) < 0 &&
             ioctl(tap, TUNSETOFFLOAD, (unsigned long)TUN_F_CSUM) < 0) {
             fprintf(stderr, "error=vnet_hdr=on requested, but the kernel refused TUNSETOFFLOAD: %s\n", strerror(errno));

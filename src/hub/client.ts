@@ -9,6 +9,9 @@
  * (`enterIo`/`exitIo`) is deferred to the end of that I/O, never recursive.
  */
 import { NetQueue, type QueueLimits } from './queue.js';
+import type { FrameOffload } from '../wire/offload.js';
+
+export { type FrameOffload, newFrameOffload } from '../wire/offload.js';
 
 /**
  * The receiver's verdict on a frame:
@@ -22,25 +25,6 @@ export type ReceiveResult = 'ok' | 'busy' | 'drop';
 export type SendResult = 'delivered' | 'queued' | 'dropped';
 
 /**
- * What is left to do on a frame handed over whole (`NetClient.sendOffloaded`),
- * after the virtio-net header a NIC gets from its driver (virtio 1.2
- * §5.1.6.2), as QEMU passes it to a tap opened with IFF_VNET_HDR:
- * - `csumStart`/`csumOffset`: the transport checksum at csumStart +
- *   csumOffset holds only the pseudo-header sum (the driver's NEEDS_CSUM);
- *   -1: the frame's checksums are complete;
- * - `gso`: the frame is one TCP segment, larger than the link's MTU, that a
- *   wire would carry cut into segments of `gsoSize` payload bytes each
- *   ('none': an ordinary frame).
- * Valid during the call only (senders reuse it).
- */
-export interface FrameOffload {
-  csumStart: number;
-  csumOffset: number;
-  gso: 'none' | 'tcpv4' | 'tcpv6';
-  gsoSize: number;
-}
-
-/**
  * Kinds of `FrameOffload` a receiver takes (`NetReceiver.offloadsTaken`), as
  * bits: a checksum left partial, a TCP GSO frame over IPv4, over IPv6.
  */
@@ -49,14 +33,16 @@ export const OFFLOAD_TSO4 = 2;
 export const OFFLOAD_TSO6 = 4;
 export const OFFLOAD_ALL = OFFLOAD_CSUM | OFFLOAD_TSO4 | OFFLOAD_TSO6;
 
-/** A `FrameOffload` for a sender to fill and reuse. */
-export function newFrameOffload(): FrameOffload {
-  return { csumStart: -1, csumOffset: 0, gso: 'none', gsoSize: 0 };
-}
 
 export interface NetReceiver {
   /** Cheap check before a frame is offered; false means "queue it for later". */
   canReceive(): boolean;
+  /**
+   * As `canReceive`, without its side effects (a NIC counting a frame that
+   * found no buffer, asking its driver for a notification): for a sender
+   * that only asks whether a frame would go in now. Absent: `canReceive`.
+   */
+  hasRoom?(): boolean;
   receive(frame: Uint8Array): ReceiveResult;
   /**
    * Take a frame with offload work left (`FrameOffload`) as it is: true when
@@ -255,7 +241,7 @@ export class NetClient {
     const r = this.offloadReceiver();
     if (r === null) return false;
     const peer = this.peer!;
-    return peer.ioDepth === 0 && !peer.flushing && peer.incoming.length === 0 && r.canReceive();
+    return peer.ioDepth === 0 && !peer.flushing && peer.incoming.length === 0 && (r.hasRoom === undefined ? r.canReceive() : r.hasRoom());
   }
 
   /**

@@ -84,7 +84,9 @@ export class HelperBackend {
             // The host kernel finishes checksums and cuts TCP segments itself.
             receiveOffloaded: (frame: Uint8Array, o: FrameOffload): boolean => {
               const head = vnet.offloadedHeader(frame, o);
-              return head !== undefined && this.relay !== undefined && this.relay.send(frame, head) === 'ok';
+              if (head === undefined || this.relay === undefined || this.relay.send(frame, head) !== 'ok') return false;
+              vnet.stats.toKernelOffloaded++;
+              return true;
             },
             offloadsTaken: () => OFFLOAD_ALL,
           }),

@@ -25,6 +25,96 @@ function isOffset(v: number): boolean {
 }
 
 // ---------------------------------------------------------------------------
+// Offload work handed over whole.
+
+/**
+ * What is left to do on a frame handed over whole (`NetClient.sendOffloaded`),
+ * after the virtio-net header a NIC gets from its driver (virtio 1.2
+ * §5.1.6.2), as QEMU passes it to a tap opened with IFF_VNET_HDR:
+ * - `csumStart`/`csumOffset`: the transport checksum at csumStart +
+ *   csumOffset holds only the pseudo-header sum (the driver's NEEDS_CSUM);
+ *   -1: the frame's checksums are complete;
+ * - `gso`: the frame is one TCP segment, larger than the link's MTU, that a
+ *   wire would carry cut into segments of `gsoSize` payload bytes each
+ *   ('none': an ordinary frame).
+ * Valid during the call only (senders reuse it).
+ */
+export interface FrameOffload {
+  csumStart: number;
+  csumOffset: number;
+  gso: 'none' | 'tcpv4' | 'tcpv6';
+  gsoSize: number;
+}
+
+/** A `FrameOffload` for a sender to fill and reuse. */
+export function newFrameOffload(): FrameOffload {
+  return { csumStart: -1, csumOffset: 0, gso: 'none', gsoSize: 0 };
+}
+
+/**
+ * Whether `o` describes `frame`, as a receiver that takes the frame whole
+ * must know: the partial checksum is the TCP or UDP checksum of the datagram
+ * the (untagged) frame carries (`partialL4Checksum`), and a GSO frame is a
+ * TCP segment of the IP version its type names, with a gso_size, whose IP
+ * header describes the whole frame (length field and, for IPv4, header
+ * checksum: a segmenter would rewrite them per segment, so the receiver
+ * trusts them from here on). Returns that protocol, or -1.
+ */
+export function checkOffload(frame: Uint8Array, o: FrameOffload): number {
+  if (o.csumStart < 0) return -1;
+  const proto = partialL4Checksum(frame, o.csumStart, o.csumOffset);
+  if (proto < 0 || o.gso === 'none') return proto;
+  const v4 = be16(frame, 12) === EtherType.IPV4;
+  if (proto !== IpProtocol.TCP || (o.gso === 'tcpv4') !== v4 || o.gsoSize < 1 || o.gsoSize > 0xffff) return -1;
+  const n = frame.length - 14;
+  if (v4 ? be16(frame, 14 + Ipv4Field.LENGTH) !== n || onesSum(frame, 14, o.csumStart) !== 0xffff : be16(frame, 14 + Ipv6Field.LENGTH) !== n - IPV6_HEADER_LEN) return -1;
+  return proto;
+}
+
+/**
+ * The virtio-net header that hands `o`'s work over with its frame (virtio
+ * 1.2 §5.1.6.4 towards a driver, IFF_VNET_HDR towards a kernel):
+ * NEEDS_CSUM, csum_start/offset, hdr_len, and for GSO the type (with the
+ * ECN bit when the frame has CWR set) and gso_size. False, `out` unusable,
+ * when `o` does not describe `frame` (`checkOffload`).
+ */
+export function offloadToHdr(frame: Uint8Array, o: FrameOffload, out: VnetHdr): boolean {
+  if (checkOffload(frame, o) < 0) return false;
+  const start = o.csumStart;
+  out.flags = VNET_HDR_F_NEEDS_CSUM;
+  out.csumStart = start;
+  out.csumOffset = o.csumOffset;
+  if (o.gso === 'none') {
+    out.gsoType = VNET_HDR_GSO.NONE;
+    out.gsoSize = 0;
+    out.hdrLen = start + o.csumOffset + 2;
+    return true;
+  }
+  out.hdrLen = start + ((frame[start + TcpField.DATA_OFF]! >>> 4) << 2);
+  if (out.hdrLen < start + TCP_HEADER_LEN || out.hdrLen > frame.length) return false;
+  out.gsoType = (o.gso === 'tcpv4' ? VNET_HDR_GSO.TCPV4 : VNET_HDR_GSO.TCPV6) | (frame[start + TcpField.FLAGS]! & TcpFlags.CWR ? VNET_HDR_GSO.ECN : 0);
+  out.gsoSize = o.gsoSize;
+  return true;
+}
+
+/**
+ * The offload info of a header whose work can be handed over whole: NEEDS_CSUM
+ * without GSO, or with TCP GSO and a gso_size. False otherwise (UDP GSO, GSO
+ * without NEEDS_CSUM, no work at all): the frame is finished in software.
+ */
+export function hdrToOffload(hdr: VnetHdr, out: FrameOffload): boolean {
+  if ((hdr.flags & VNET_HDR_F_NEEDS_CSUM) === 0) return false;
+  const gso = hdr.gsoType & ~VNET_HDR_GSO.ECN;
+  const kind = gso === VNET_HDR_GSO.NONE ? 'none' : gso === VNET_HDR_GSO.TCPV4 ? 'tcpv4' : gso === VNET_HDR_GSO.TCPV6 ? 'tcpv6' : undefined;
+  if (kind === undefined || (kind !== 'none' && hdr.gsoSize === 0)) return false;
+  out.csumStart = hdr.csumStart;
+  out.csumOffset = hdr.csumOffset;
+  out.gso = kind;
+  out.gsoSize = kind === 'none' ? 0 : hdr.gsoSize;
+  return true;
+}
+
+// ---------------------------------------------------------------------------
 // Checksum insertion.
 
 /**

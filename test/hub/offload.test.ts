@@ -140,6 +140,22 @@ describe('which offloads the peer takes (peerOffloads / peerOffloadsLater)', () 
     expect(asked).toEqual([false, true]);
   });
 
+  it('asks hasRoom, not canReceive, when the receiver has it (asking has no side effects)', () => {
+    let asked = 0;
+    let counted = 0;
+    const nic = new NetClient('nic', {
+      canReceive: () => (counted++, false),
+      hasRoom: () => (asked++, false),
+      receive: () => 'ok',
+      receiveOffloaded: () => true,
+    });
+    const stack = new NetClient('stack', { canReceive: () => true, receive: () => 'ok' });
+    NetClient.connect(stack, nic);
+    expect(stack.peerOffloads()).toBe(0);
+    expect(stack.sendOffloaded(new Uint8Array(60), OFFLOAD)).toBe(false);
+    expect([asked, counted]).toEqual([2, 0]);
+  });
+
   it('in the middle of its I/O, with frames waiting or no room: none now, the same kinds later', () => {
     const { tx, rx } = pair();
     rx.client.enterIo();
@@ -167,10 +183,12 @@ describe('which offloads the peer takes (peerOffloads / peerOffloadsLater)', () 
     const p = pair();
     p.tx.setLinkUp(false);
     expect([p.tx.peerOffloads(), p.tx.peerOffloadsLater()]).toEqual([0, 0]);
-    const q = pair();
-    const stop = q.rx.client.observe(() => {});
-    expect([q.tx.peerOffloads(), q.tx.peerOffloadsLater()]).toEqual([0, 0]);
-    stop();
-    expect(q.tx.peerOffloadsLater()).toBe(OFFLOAD_ALL);
+    for (const side of ['rx', 'tx'] as const) {
+      const q = pair();
+      const stop = (side === 'rx' ? q.rx.client : q.tx).observe(() => {});
+      expect([q.tx.peerOffloads(), q.tx.peerOffloadsLater()], side).toEqual([0, 0]);
+      stop();
+      expect(q.tx.peerOffloadsLater()).toBe(OFFLOAD_ALL);
+    }
   });
 });

@@ -55,17 +55,15 @@ describe('tap virtio-net header: to the kernel', () => {
     expect(fields(c.offloadedHeader(t6.frame, { csumStart: 54, csumOffset: 16, gso: 'tcpv6', gsoSize: 1428 })!)).toMatchObject({ gsoType: 0x84, hdrLen: 74 });
     const u = ipFrame({ payload: 100, partial: true, udp: true });
     expect(fields(c.offloadedHeader(u.frame, { csumStart: 34, csumOffset: 6, gso: 'none', gsoSize: 0 })!)).toEqual({ flags: 1, gsoType: 0, hdrLen: 42, gsoSize: 0, csumStart: 34, csumOffset: 6, numBuffers: 0 });
-    expect(c.stats.toKernelOffloaded).toBe(3);
   });
 
   it('offload info that does not describe the frame gets no header (the NIC finishes the frame itself)', () => {
     const c = new VnetTapCodec();
     const t = ipFrame({ payload: 100, partial: true });
     const ok: FrameOffload = { csumStart: 34, csumOffset: 16, gso: 'tcpv4', gsoSize: 1448 };
-    for (const bad of [{ ...ok, csumStart: t.frame.length }, { ...ok, csumStart: 4 }, { ...ok, gsoSize: 0 }, { ...ok, gsoSize: 70000 }, { ...ok, csumStart: t.frame.length - 10, csumOffset: 0 }]) {
+    for (const bad of [{ ...ok, csumStart: t.frame.length }, { ...ok, csumStart: 4 }, { ...ok, gsoSize: 0 }, { ...ok, gsoSize: 70000 }, { ...ok, csumStart: t.frame.length - 10, csumOffset: 0 }, { ...ok, csumOffset: 6 }, { ...ok, gso: 'tcpv6' as const }]) {
       expect(c.offloadedHeader(t.frame, bad)).toBeUndefined();
     }
-    expect(c.stats.toKernelOffloaded).toBe(0);
   });
 });
 

@@ -158,7 +158,19 @@ describe.runIf(canRun)('-netdev tap with virtio-net headers (vnet_hdr)', () => {
     ip('netns', 'add', nsA);
     ip('netns', 'add', nsB);
     const a = await TapBackend.open({ id: 'a', ifname: 'nmva%d', vnetHdr: opts.vnetA });
-    const b = await TapBackend.open({ id: 'b', ifname: 'nmvb%d', vnetHdr: opts.vnetB });
+    const b = await TapBackend.open({ id: 'b', ifname: 'nmvb%d', vnetHdr: opts.vnetB }).catch((e: unknown) => {
+      a.close();
+      throw e;
+    });
+    try {
+      return await runTransfer(opts, a, b);
+    } finally {
+      a.close();
+      b.close();
+    }
+  }
+
+  async function runTransfer(opts: { vnetA: boolean; vnetB: boolean; hub: boolean }, a: TapBackend, b: TapBackend) {
     const hub = new Hub(7);
     if (opts.hub) {
       NetClient.connect(a.client, hub.addPort().client);
@@ -188,8 +200,6 @@ describe.runIf(canRun)('-netdev tap with virtio-net headers (vnet_hdr)', () => {
       c.on('end', () => { console.log('back ' + got + ' ' + h.digest('hex')); console.log('done'); c.end(); });`);
     const [sOut, cOut] = await Promise.all([server, client]);
     const stats = { a: a.vnetStats, b: b.vnetStats };
-    a.close();
-    b.close();
     return { sOut, cOut, stats, expectA: `${N} ${md5(gen(N, 1))}`, expectB: `${N} ${md5(gen(N, 2))}` };
   }
   const inNsOf = (ns: string, ...args: string[]): string => execFileSync('ip', ['netns', 'exec', ns, ...args], { encoding: 'utf8' });

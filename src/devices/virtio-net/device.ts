@@ -26,6 +26,7 @@ import { newNetCounters, type NetCounters } from './counters.js';
 import { GUEST_OFFLOAD_BITS, NET_FEATURE_DEPENDENCIES, NET_LEGACY_ONLY, offeredFeatures, VIRTIO_NET_F } from './features.js';
 import { filterAccepts, newRxFilter, resetRxFilter, type RxFilter } from './filter.js';
 import { VNET_HDR_GSO, VNET_HDR_LEN, VNET_HDR_LEN_LEGACY } from '../../wire/vnet-hdr.js';
+import { offloadToHdr } from '../../wire/offload.js';
 import { CTRL_QUEUE_SIZE, finalVectors, resolveOptions, type VirtioNetOptions } from './options.js';
 import { newRxState, publishDeferred, receiveInto, receiveOffloadedInto, type RxHost, type RxState } from './rx.js';
 import { VIRTIO_NET_STATE, type VirtioNetSaved } from './state.js';
@@ -120,6 +121,7 @@ export class VirtioNet implements NicDevice, VirtioDeviceModel, TxHost, RxHost, 
       props.name,
       {
         canReceive: () => this.canReceive(),
+        hasRoom: () => this.hasRoom(),
         receive: (frame) => this.receive(frame),
         receiveOffloaded: (frame, o) => this.receiveOffloaded(frame, o),
         offloadsTaken: () => this.offloadKinds,
@@ -305,6 +307,12 @@ export class VirtioNet implements NicDevice, VirtioDeviceModel, TxHost, RxHost, 
     return this.core.ready(0) ? 0 : -1;
   }
 
+  /** `canReceive` without counting or asking for a notification. */
+  private hasRoom(): boolean {
+    if (this.dmaDepth > 0 || !this.core.ready(0)) return false;
+    return this.currentPairs > 1 || this.rssEnabled || this.core.hasAvailable(0);
+  }
+
   private canReceive(): boolean {
     if (this.dmaDepth > 0 || !this.core.ready(0)) return false;
     if (this.currentPairs > 1 || this.rssEnabled) return true;
@@ -348,28 +356,18 @@ export class VirtioNet implements NicDevice, VirtioDeviceModel, TxHost, RxHost, 
    */
   private receiveOffloaded(frame: Uint8Array, o: FrameOffload): boolean {
     const kinds = this.offloadKinds;
-    if (this.dmaDepth > 0 || o.csumStart < 0 || (kinds & OFFLOAD_CSUM) === 0) return false;
-    const start = o.csumStart;
-    if (start < 14 || start > 0xffff || (o.csumOffset !== 16 && o.csumOffset !== 6) || start + o.csumOffset + 2 > frame.length) return false;
-    let gsoType: number = VNET_HDR_GSO.NONE;
-    let hdrLen = 0;
-    if (o.gso !== 'none') {
-      if ((kinds & (o.gso === 'tcpv4' ? OFFLOAD_TSO4 : OFFLOAD_TSO6)) === 0) return false;
-      hdrLen = start + ((frame[start + 12] ?? 0) >>> 4) * 4;
-      if (o.csumOffset !== 16 || hdrLen < start + 20 || hdrLen > frame.length || o.gsoSize < 1 || o.gsoSize > 0xffff) return false;
-      gsoType = o.gso === 'tcpv4' ? VNET_HDR_GSO.TCPV4 : VNET_HDR_GSO.TCPV6;
-      // CWR (TCP flags bit 7) in a GSO frame: only with GUEST_ECN (§5.1.6.4).
-      if ((frame[start + 13]! & 0x80) !== 0) {
-        if (!hasFeature(this.offloads, VIRTIO_NET_F.GUEST_ECN)) return false;
-        gsoType |= VNET_HDR_GSO.ECN;
-      }
-    }
+    if (this.dmaDepth > 0 || (kinds & OFFLOAD_CSUM) === 0) return false;
+    if (o.gso !== 'none' && (kinds & (o.gso === 'tcpv4' ? OFFLOAD_TSO4 : OFFLOAD_TSO6)) === 0) return false;
+    const hdr = this.rx.fields;
+    if (!offloadToHdr(frame, o, hdr)) return false;
+    // CWR in a GSO frame: only with GUEST_ECN (§5.1.6.4).
+    if ((hdr.gsoType & VNET_HDR_GSO.ECN) !== 0 && !hasFeature(this.offloads, VIRTIO_NET_F.GUEST_ECN)) return false;
     if (!filterAccepts(this.filter, this.currentMac, frame)) return false;
     const q = this.rxQueueReady(frame);
     if (q < 0) return false;
     this.dmaDepth++;
     try {
-      return receiveOffloadedInto(this, q, frame, o, gsoType, hdrLen) === 'ok';
+      return receiveOffloadedInto(this, q, frame, hdr) === 'ok';
     } finally {
       this.dmaDepth--;
     }

@@ -15,19 +15,19 @@
  * the queue goes on (CVE-2021-3748, CVE-2022-26353: popped elements are
  * always released on error).
  */
-import type { FrameOffload, ReceiveResult } from '../../hub/client.js';
+import type { ReceiveResult } from '../../hub/client.js';
 import { afterBurst, inBurst, type BurstListener } from '../../virtio/burst.js';
 import type { VirtioCore } from '../../virtio/core.js';
 import { Chain, Pop } from '../../virtio/queue/chain.js';
 import type { RingMark } from '../../virtio/queue/ring.js';
 import type { NetCounters } from './counters.js';
-import { HDR, VNET_HDR_F_DATA_VALID, VNET_HDR_F_NEEDS_CSUM, VNET_HDR_LEN, VNET_HDR_LEN_LEGACY, newHdr, writeHdr, type VnetHdr } from '../../wire/vnet-hdr.js';
+import { HDR, VNET_HDR_F_DATA_VALID, VNET_HDR_LEN, VNET_HDR_LEN_LEGACY, newHdr, writeHdr, type VnetHdr } from '../../wire/vnet-hdr.js';
 import { validateRxChecksums } from '../../wire/offload.js';
 
 export interface RxState {
   readonly chain: Chain;
   readonly hdr: Uint8Array;
-  /** Header fields of a frame with offload work left (`receiveOffloadedInto`). */
+  /** Header fields of a frame with offload work left (`receiveOffloadedInto`), filled by the device. */
   readonly fields: VnetHdr;
   /** Ready-made headers for a frame in one buffer: legacy 10 bytes, 12 bytes with num_buffers 1. */
   readonly hdr10: Uint8Array;
@@ -140,34 +140,26 @@ export function receiveInto(h: RxHost, q: number, frame: Uint8Array): ReceiveRes
 }
 
 /**
- * Place a frame with offload work left (`FrameOffload`) in receive queue
- * `q`, its header saying what is left (§5.1.6.4): NEEDS_CSUM with
- * csum_start/csum_offset for the partial checksum, and for a GSO frame
- * `gsoType`, gso_size and hdr_len (`hdrLen`, the bytes of headers). The
- * caller checked that the driver enabled those offloads and that the
- * offsets lie in the frame. Tentative: when the buffers cannot hold the
- * frame now (too few, or a chain too small without MRG_RXBUF), nothing is
- * taken or counted and the answer is 'busy': the sender then sends plain
- * frames, which wait or are cut to size as usual.
+ * Place a frame with offload work left in receive queue `q` behind `hdr`
+ * (`offloadToHdr`: NEEDS_CSUM with csum_start/csum_offset, and for a GSO
+ * frame gso_type, gso_size and hdr_len; §5.1.6.4). The caller checked that
+ * the driver enabled those offloads. Tentative: when the buffers cannot
+ * hold the frame now (too few, or a chain too small without MRG_RXBUF),
+ * nothing is written or counted and the answer is 'busy': the sender then
+ * sends plain frames, which wait or are cut to size as usual. (Bad chains
+ * met on the way are returned and counted as for any frame.)
  */
-export function receiveOffloadedInto(h: RxHost, q: number, frame: Uint8Array, o: FrameOffload, gsoType: number, hdrLen: number): ReceiveResult {
+export function receiveOffloadedInto(h: RxHost, q: number, frame: Uint8Array, hdr: VnetHdr): ReceiveResult {
   const core = h.core;
   const rx = h.rx;
   if (!core.markInto(q, rx.mark)) return 'busy';
-  const f = rx.fields;
-  f.flags = VNET_HDR_F_NEEDS_CSUM;
-  f.gsoType = gsoType;
-  f.hdrLen = hdrLen;
-  f.gsoSize = gsoType === 0 ? 0 : o.gsoSize;
-  f.csumStart = o.csumStart;
-  f.csumOffset = o.csumOffset;
   rx.hdr.fill(0);
-  writeHdr(rx.hdr, f);
+  writeHdr(rx.hdr, hdr);
   const total = h.hdrLen + frame.length;
   const r = h.mergeable ? mergeable(h, q, frame, total, true) : single(h, q, frame, total, true);
   if (r === 'ok') {
     h.stats.rxOffloaded++;
-    if (gsoType !== 0) h.stats.rxGsoFrames++;
+    if (hdr.gsoType !== 0) h.stats.rxGsoFrames++;
   }
   return r;
 }

@@ -12,7 +12,7 @@
 import { type FrameOffload, newFrameOffload } from '../../hub/client.js';
 import type { VirtioCore } from '../../virtio/core.js';
 import { Chain, Pop } from '../../virtio/queue/chain.js';
-import { completeChecksum, segmentByVnetHdr } from '../../wire/offload.js';
+import { completeChecksum, hdrToOffload, segmentByVnetHdr } from '../../wire/offload.js';
 import { isWireError } from '../../wire/error.js';
 import type { NetCounters } from './counters.js';
 import { HDR, newHdr, parseHdr, VNET_HDR_F_NEEDS_CSUM, VNET_HDR_GSO, VNET_HDR_LEN, type VnetHdr } from '../../wire/vnet-hdr.js';
@@ -133,7 +133,7 @@ function transmitChain(h: TxHost, chain: Chain, pair: number): void {
   if (gso === VNET_HDR_GSO.NONE) {
     if (flags & VNET_HDR_F_NEEDS_CSUM) {
       const hdr = parseHdr(t.buf, t.hdr);
-      if (handOver(h, frame, hdr, 'none', pair)) return;
+      if (handOver(h, frame, hdr, pair)) return;
       if (completeChecksum(frame, hdr.csumStart, hdr.csumOffset)) s.txChecksumsCompleted++;
       else s.txChecksumErrors++;
     }
@@ -143,24 +143,17 @@ function transmitChain(h: TxHost, chain: Chain, pair: number): void {
     return;
   }
   const hdr = parseHdr(t.buf, t.hdr);
-  if (flags & VNET_HDR_F_NEEDS_CSUM) {
-    const kind = gso === VNET_HDR_GSO.TCPV4 ? 'tcpv4' : gso === VNET_HDR_GSO.TCPV6 ? 'tcpv6' : undefined;
-    if (kind !== undefined && hdr.gsoSize > 0 && handOver(h, frame, hdr, kind, pair)) {
-      s.txGsoFrames++;
-      return;
-    }
+  if (handOver(h, frame, hdr, pair)) {
+    s.txGsoFrames++;
+    return;
   }
   segment(h, frame, hdr, gso, pair);
 }
 
-/** Offer a frame with a partial checksum (and GSO `kind`) whole to a peer that does that work; true when taken. */
-function handOver(h: TxHost, frame: Uint8Array, hdr: VnetHdr, kind: FrameOffload['gso'], pair: number): boolean {
+/** Offer a frame whose header asks for a partial checksum (and TCP GSO) whole to a peer that does that work; true when taken. */
+function handOver(h: TxHost, frame: Uint8Array, hdr: VnetHdr, pair: number): boolean {
   const o = h.tx.offload;
-  o.csumStart = hdr.csumStart;
-  o.csumOffset = hdr.csumOffset;
-  o.gso = kind;
-  o.gsoSize = kind === 'none' ? 0 : hdr.gsoSize;
-  if (!h.transmitOffloaded(frame, pair, o)) return false;
+  if (!hdrToOffload(hdr, o) || !h.transmitOffloaded(frame, pair, o)) return false;
   const s = h.stats;
   s.txOffloaded++;
   s.txFrames++;

@@ -20,14 +20,14 @@
  */
 import { type FrameOffload, type NetClient, newFrameOffload } from '../../hub/client.js';
 import { isWireError } from '../../wire/error.js';
-import { completeChecksum, segmentByVnetHdr } from '../../wire/offload.js';
+import { completeChecksum, hdrToOffload, offloadToHdr, segmentByVnetHdr } from '../../wire/offload.js';
 import { HDR, VNET_HDR_F_NEEDS_CSUM, VNET_HDR_GSO, VNET_HDR_LEN, newHdr, parseHdr, writeHdr } from '../../wire/vnet-hdr.js';
 
 /** The header length the tap is set to (TUNSETVNETHDRSZ). */
 export const TAP_VNET_HDR_LEN = VNET_HDR_LEN;
 
 export interface VnetTapStats {
-  /** Frames to the kernel with work left in their header (partial checksum, TCP GSO). */
+  /** Frames to the kernel with work left in their header (partial checksum, TCP GSO); counted by the backend once written. */
   toKernelOffloaded: number;
   /** Frames from the kernel with work left in their header. */
   fromKernelOffloaded: number;
@@ -57,32 +57,14 @@ export class VnetTapCodec {
 
   /**
    * The header of a frame to the kernel with work left (reused: valid until
-   * the next call); undefined when `o` does not describe `frame` (a
-   * checksum field outside it, a GSO frame without a TCP header there): the
-   * NIC then finishes the frame itself.
+   * the next call); undefined when `o` does not describe `frame`
+   * (`offloadToHdr`): the NIC then finishes the frame itself.
    */
   offloadedHeader(frame: Uint8Array, o: FrameOffload): Uint8Array | undefined {
-    const start = o.csumStart;
-    if (start < 14 || start > 0xffff || o.csumOffset < 0 || o.csumOffset > 0xffff || start + o.csumOffset + 2 > frame.length) return undefined;
-    const f = this.fields;
-    f.flags = VNET_HDR_F_NEEDS_CSUM;
-    f.gsoType = VNET_HDR_GSO.NONE;
-    f.gsoSize = 0;
-    f.hdrLen = start + o.csumOffset + 2;
-    if (o.gso !== 'none') {
-      if (start + 20 > frame.length || o.gsoSize < 1 || o.gsoSize > 0xffff) return undefined;
-      f.hdrLen = start + ((frame[start + 12]! >>> 4) << 2);
-      if (f.hdrLen < start + 20 || f.hdrLen > frame.length) return undefined;
-      // CWR set in the frame: the kernel sets it on the first segment only with GSO_ECN (as a NIC does).
-      f.gsoType = (o.gso === 'tcpv4' ? VNET_HDR_GSO.TCPV4 : VNET_HDR_GSO.TCPV6) | (frame[start + 13]! & 0x80 ? VNET_HDR_GSO.ECN : 0);
-      f.gsoSize = o.gsoSize;
-    }
-    f.csumStart = start;
-    f.csumOffset = o.csumOffset;
+    if (!offloadToHdr(frame, o, this.fields)) return undefined;
     const h = this.head;
     h.fill(0);
-    writeHdr(h, f);
-    this.stats.toKernelOffloaded++;
+    writeHdr(h, this.fields);
     return h;
   }
 
@@ -98,33 +80,22 @@ export class VnetTapCodec {
       return false;
     }
     const flags = bytes[HDR.FLAGS]!;
-    const gsoType = bytes[HDR.GSO_TYPE]!;
+    const gso = bytes[HDR.GSO_TYPE]! & ~VNET_HDR_GSO.ECN;
     const frame = bytes.subarray(TAP_VNET_HDR_LEN);
-    if ((flags & VNET_HDR_F_NEEDS_CSUM) === 0 && gsoType === VNET_HDR_GSO.NONE) return client.send(frame) === 'queued';
+    if ((flags & VNET_HDR_F_NEEDS_CSUM) === 0 && gso === VNET_HDR_GSO.NONE) return client.send(frame) === 'queued';
     s.fromKernelOffloaded++;
     const hdr = parseHdr(bytes, this.hdr);
-    const gso = gsoType & ~VNET_HDR_GSO.ECN;
-    if (flags & VNET_HDR_F_NEEDS_CSUM) {
-      const kind = gso === VNET_HDR_GSO.NONE ? 'none' : gso === VNET_HDR_GSO.TCPV4 ? 'tcpv4' : gso === VNET_HDR_GSO.TCPV6 ? 'tcpv6' : undefined;
-      if (kind !== undefined && (kind === 'none' || hdr.gsoSize > 0)) {
-        const o = this.offload;
-        o.csumStart = hdr.csumStart;
-        o.csumOffset = hdr.csumOffset;
-        o.gso = kind;
-        o.gsoSize = kind === 'none' ? 0 : hdr.gsoSize;
-        if (client.sendOffloaded(frame, o)) {
-          s.fromKernelWhole++;
-          return false;
-        }
+    if (hdrToOffload(hdr, this.offload) && client.sendOffloaded(frame, this.offload)) {
+      s.fromKernelWhole++;
+      return false;
+    }
+    if (gso === VNET_HDR_GSO.NONE) {
+      if (!completeChecksum(frame, hdr.csumStart, hdr.csumOffset)) {
+        s.fromKernelBad++;
+        return false;
       }
-      if (gso === VNET_HDR_GSO.NONE) {
-        if (!completeChecksum(frame, hdr.csumStart, hdr.csumOffset)) {
-          s.fromKernelBad++;
-          return false;
-        }
-        s.checksumsCompleted++;
-        return client.send(frame) === 'queued';
-      }
+      s.checksumsCompleted++;
+      return client.send(frame) === 'queued';
     }
     if (gso === VNET_HDR_GSO.UDP) this.fragmentId = (this.fragmentId + 1) >>> 0;
     let waited = false;

@@ -191,6 +191,8 @@ export class Link {
   sendTcpGso(src: Uint8Array, dst: Uint8Array, l4Len: number, mss: number, fill: (l4: Uint8Array) => void): void {
     const v4 = src.length === 4;
     const ipLen = v4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
+    // The IPv4 total length, or the IPv6 payload length, is 16 bits (`tcpGsoMax` keeps segments below).
+    if ((v4 ? ipLen : 0) + l4Len > 0xffff) return;
     const frame = new Uint8Array(ETHERNET_HEADER_LEN + ipLen + l4Len);
     const ip = frame.subarray(ETHERNET_HEADER_LEN);
     let ident = 0;

@@ -8,7 +8,7 @@ import { type FrameOffload, NetClient, type ReceiveResult } from '../../hub/clie
 import { OptionError } from '../../errors.js';
 import type { TimerHost } from '../../time/clock.js';
 import type { RandomSource } from '../../time/random.js';
-import { ETHERNET_HEADER_LEN, EtherType, EthernetAddress, IpProtocol, onesSum, partialL4Checksum } from '../../wire/index.js';
+import { ETHERNET_HEADER_LEN, EtherType, EthernetAddress, checkOffload } from '../../wire/index.js';
 import { be16 } from '../../wire/bytes.js';
 import type { Core } from './core.js';
 import type { HostListener, UserHost } from './host.js';
@@ -121,15 +121,7 @@ function receive(core: Core, frame: Uint8Array, csumPartial = false): ReceiveRes
  * up: TCP input takes a segment of any size the window has room for.
  */
 function receiveOffloaded(core: Core, frame: Uint8Array, o: FrameOffload): boolean {
-  if (core.closed || o.csumStart < 0) return false;
-  const proto = partialL4Checksum(frame, o.csumStart, o.csumOffset);
-  if (proto < 0) return false;
-  if (o.gso !== 'none') {
-    const v4 = be16(frame, 12) === EtherType.IPV4;
-    if (proto !== IpProtocol.TCP || (o.gso === 'tcpv4') !== v4) return false;
-    const n = frame.length - ETHERNET_HEADER_LEN;
-    if (v4 ? be16(frame, ETHERNET_HEADER_LEN + 2) !== n || onesSum(frame, ETHERNET_HEADER_LEN, o.csumStart) !== 0xffff : be16(frame, ETHERNET_HEADER_LEN + 4) !== n - 40) return false;
-  }
+  if (core.closed || checkOffload(frame, o) < 0) return false;
   core.stats.rxOffloaded++;
   receive(core, frame, true);
   return true;

@@ -10,6 +10,10 @@ import { pseudoHeaderSumAt } from '../../../src/wire/checksum.js';
 import { TcpFlags } from '../../../src/wire/index.js';
 import { GUEST_IP, GUEST_IP6, GuestTcp, decode, ethFrame, ip, ip6, ipv4Packet, parseFrame, setup, tcpFrame, text, udpFrame } from './guest.js';
 import { REMOTE, firstDifference, openConn, pattern } from './tcp-helpers.js';
+import { Link } from '../../../src/netdev/user/link.js';
+import { resolveUserNetOptions } from '../../../src/netdev/user/options.js';
+import { newUserNetStats } from '../../../src/netdev/user/stats.js';
+import { validateRxChecksums } from '../../../src/wire/offload.js';
 
 const ACK = TcpFlags.ACK;
 const PSH = TcpFlags.PSH;
@@ -174,14 +178,54 @@ describe('user-mode stack: GSO frames toward the guest', () => {
     expect(Math.max(...w.map((x) => x.length))).toBeGreaterThan(40_000);
     expect(o.net.stats).toMatchObject({ txOffloaded: w.length, txGsoFallback: 0 });
     expect(o.frames.every((f) => f.raw.length <= 14 + 0xffff)).toBe(true);
+    // IPv4 identification: a GSO frame takes one per wire segment it stands for, and the next frame goes on from there.
+    let next = -1;
+    for (const f of o.frames) {
+      if (!f.ip || f.ip.family !== 4) continue;
+      const id = (f.raw[18]! << 8) | f.raw[19]!;
+      if (next >= 0) expect(id).toBe(next);
+      const payload = f.raw.length - 54;
+      next = (id + Math.max(1, Math.ceil(payload / o.conn.tcb.params.mss))) & 0xffff;
+    }
+  });
+
+  it('a GSO segment to a guest whose MAC is not known yet is cut, held, and sent once the neighbour answers', () => {
+    const out: Uint8Array[] = [];
+    const offered: number[] = [];
+    const stats = newUserNetStats();
+    const link = new Link(resolveUserNetOptions({}), stats, (f) => (out.push(f.slice()), true), () => 0, {
+      now: () => OFFLOAD_ALL,
+      later: () => OFFLOAD_ALL,
+      send: (f) => (offered.push(f.length), true),
+    });
+    const payload = pattern(10_000, 2);
+    const fill = (b: Uint8Array): void => {
+      b[12] = 5 << 4;
+      b.set(payload, 20);
+    };
+    link.sendTcpGso(ip('10.0.2.2'), GUEST_IP, 20 + payload.length, 1460, fill);
+    expect(offered).toEqual([]);
+    // One ARP request; the seven pieces wait for the answer.
+    expect(out).toHaveLength(1);
+    expect(out[0]![12]).toBe(0x08);
+    expect(out[0]![13]).toBe(0x06);
+    expect(link.pendingCount).toBe(Math.ceil(10_000 / 1460));
+    link.learn4(0x0a00020f, Uint8Array.of(0x52, 0x54, 0, 0x12, 0x34, 0x56));
+    const pieces = out.slice(1);
+    expect(pieces).toHaveLength(7);
+    expect(pieces.map((f) => validateRxChecksums(f).l4)).toEqual(new Array(7).fill('ok'));
+    // With the MAC known, the next one goes whole.
+    link.sendTcpGso(ip('10.0.2.2'), GUEST_IP, 20 + payload.length, 1460, fill);
+    expect(offered).toEqual([14 + 20 + 20 + 10_000]);
+    expect(stats.txOffloaded).toBe(1);
   });
 
   it('a NIC without receive offloads, or a capture on either side, gets MTU-sized frames only', async () => {
-    for (const variant of ['none', 'capture'] as const) {
+    for (const variant of ['none', 'capture', 'capture at the NIC'] as const) {
       const o = await openConn();
-      if (variant === 'capture') {
+      if (variant !== 'none') {
         o.guest.offloads = OFFLOAD_ALL;
-        o.net.client.observe(() => {});
+        (variant === 'capture' ? o.net.client : o.guest.nic).observe(() => {});
       }
       const data = pattern(300_000, 3);
       pump(o, data);

@@ -619,7 +619,8 @@ function queueBurstEnd(core: Core, c: TcpConn): void {
  */
 function deferForGso(core: Core, c: TcpConn, t: Tcb): boolean {
   const soon = core.host.soon;
-  if (soon === undefined || c.gsoDeferred || tcpSendable(t) <= t.sndMss || core.link.tcpGsoMax(c.family, true) === 0) return false;
+  // An ACK that is due (duplicate ACKs, window updates) does not wait.
+  if (soon === undefined || c.gsoDeferred || t.ackNow || tcpSendable(t) <= t.sndMss || core.link.tcpGsoMax(c.family, true) === 0) return false;
   if (c.outputQueued) return true;
   c.outputQueued = true;
   soon(() => {
