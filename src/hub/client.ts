@@ -213,9 +213,9 @@ export class NetClient {
    * frame each side; false: nothing happened, send plain frames instead.
    */
   sendOffloaded(frame: Uint8Array, offload: FrameOffload): boolean {
-    if (!this.peerTakesOffloaded()) return false;
+    const receiver = this.readyOffloadReceiver();
+    if (receiver === null) return false;
     const peer = this.peer!;
-    const receiver = peer.receiver;
     peer.ioDepth++;
     let taken: boolean;
     try {
@@ -238,22 +238,7 @@ export class NetClient {
    * has the whole frame.
    */
   peerTakesOffloaded(): boolean {
-    const r = this.offloadReceiver();
-    if (r === null) return false;
-    const peer = this.peer!;
-    return peer.ioDepth === 0 && !peer.flushing && peer.incoming.length === 0 && (r.hasRoom === undefined ? r.canReceive() : r.hasRoom());
-  }
-
-  /**
-   * The peer's receiver when offloaded frames can reach it at all: it has
-   * `receiveOffloaded`, both links are up, no hub port is in between and
-   * nobody observes either client (captures and traces see wire frames).
-   */
-  private offloadReceiver(): NetReceiver | null {
-    const peer = this.peer;
-    if (peer === null || this.linkIsDown || peer.linkIsDown || peer.forwarder !== undefined) return null;
-    if (this.observers.length !== 0 || peer.observers.length !== 0) return null;
-    return peer.receiver.receiveOffloaded === undefined ? null : peer.receiver;
+    return this.peerOffloads() !== 0;
   }
 
   /**
@@ -261,8 +246,8 @@ export class NetClient {
    * hand over now; 0 when it would hand over none.
    */
   peerOffloads(): number {
-    if (!this.peerTakesOffloaded()) return 0;
-    const r = this.peer!.receiver;
+    const r = this.readyOffloadReceiver();
+    if (r === null) return 0;
     return r.offloadsTaken === undefined ? OFFLOAD_ALL : r.offloadsTaken(false);
   }
 
@@ -270,12 +255,33 @@ export class NetClient {
    * The kinds of offloaded frame the peer takes once what stands in the way
    * for the moment has passed: the peer in the middle of its own I/O, frames
    * waiting for it, no room in it right now. 0 when it takes none at all (no
-   * `receiveOffloaded`, a link down, a hub port, a capture).
+   * `receiveOffloaded`, a link down, a capture, a hub of more than two ports).
    */
   peerOffloadsLater(): number {
     const r = this.offloadReceiver();
     if (r === null) return 0;
     return r.offloadsTaken === undefined ? OFFLOAD_ALL : r.offloadsTaken(true);
+  }
+
+  /**
+   * The peer's receiver when offloaded frames can reach it at all: it has
+   * `receiveOffloaded`, both links are up and nobody observes either client
+   * (captures and traces see wire frames). A hub port passes them on only
+   * in a hub of two ports (its `offloadsTaken`).
+   */
+  private offloadReceiver(): NetReceiver | null {
+    const peer = this.peer;
+    if (peer === null || this.linkIsDown || peer.linkIsDown) return null;
+    if (this.observers.length !== 0 || peer.observers.length !== 0) return null;
+    return peer.receiver.receiveOffloaded === undefined ? null : peer.receiver;
+  }
+
+  /** `offloadReceiver`, when it would also take a frame now: not in its own I/O, nothing waiting, room. */
+  private readyOffloadReceiver(): NetReceiver | null {
+    const r = this.offloadReceiver();
+    if (r === null) return null;
+    const peer = this.peer!;
+    return peer.ioDepth === 0 && !peer.flushing && peer.incoming.length === 0 && (r.hasRoom === undefined ? r.canReceive() : r.hasRoom()) ? r : null;
   }
 
   /** True when a frame sent now would be taken immediately. */

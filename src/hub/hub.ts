@@ -4,8 +4,11 @@
  * destination queues independently, so one slow device does not hold back
  * the others. A hub port is itself a NetClient whose peer is a device or a
  * backend (`-netdev hubport,hubid=N` or `-net ...,vlan` style wiring).
+ * A hub of two ports (a NIC and a backend, as `-net nic -net user` builds)
+ * also passes frames with offload work left (`NetClient.sendOffloaded`)
+ * from one side to the other when the far side takes them.
  */
-import { NetClient, type NetClientOptions, type NetForwarder, type NetReceiver, type ReceiveResult } from './client.js';
+import { type FrameOffload, NetClient, type NetClientOptions, type NetForwarder, type NetReceiver, type ReceiveResult } from './client.js';
 
 export class Hub {
   readonly ports: HubPort[] = [];
@@ -24,6 +27,13 @@ export class Hub {
     const i = this.ports.indexOf(port);
     if (i >= 0) this.ports.splice(i, 1);
     port.client.disconnect();
+  }
+
+  /** @internal The other port of a hub of exactly two, else undefined. */
+  otherOfTwo(port: HubPort): HubPort | undefined {
+    const p = this.ports;
+    if (p.length !== 2) return undefined;
+    return p[0] === port ? p[1] : p[1] === port ? p[0] : undefined;
   }
 
   /** @internal fan a frame out to every port but the source. */
@@ -73,6 +83,22 @@ class PortReceiver implements NetReceiver, NetForwarder {
   forward(frame: Uint8Array): void {
     const port = this.port;
     port.hub.forward(port, frame);
+  }
+
+  /**
+   * A frame with offload work left goes on whole only in a hub of two ports,
+   * to the other port's peer when that takes it; with more ports every
+   * destination gets the frames a wire would carry (the sender cuts them).
+   */
+  receiveOffloaded(frame: Uint8Array, o: FrameOffload): boolean {
+    const other = this.port.hub.otherOfTwo(this.port);
+    return other !== undefined && other.client.sendOffloaded(frame, o);
+  }
+
+  offloadsTaken(later: boolean): number {
+    const other = this.port.hub.otherOfTwo(this.port);
+    if (other === undefined) return 0;
+    return later ? other.client.peerOffloadsLater() : other.client.peerOffloads();
   }
 }
 

@@ -80,7 +80,7 @@ describe('NetClient.sendOffloaded: a frame with offload work left, straight to a
     });
   }
 
-  it('is refused through a hub port (the hub fans plain frames out)', () => {
+  it('goes whole through a hub of two ports, to the other port; a hub of three fans plain frames out', () => {
     const hub = new Hub(0);
     const a = hub.addPort('a');
     const b = hub.addPort('b');
@@ -88,10 +88,25 @@ describe('NetClient.sendOffloaded: a frame with offload work left, straight to a
     const rx = recorder();
     NetClient.connect(tx, a.client);
     NetClient.connect(b.client, rx.client);
+    expect(tx.peerOffloads()).toBe(OFFLOAD_ALL);
+    expect(tx.sendOffloaded(frame, OFFLOAD)).toBe(true);
+    expect(rx.whole).toEqual([{ frame, offload: OFFLOAD }]);
+    expect([a.client.stats.rxFrames, b.client.stats.txFrames, rx.client.stats.rxFrames]).toEqual([1, 1, 1]);
+    // The far side declines: nothing counted anywhere, the sender sends plain frames.
+    rx.takes = false;
     expect(tx.sendOffloaded(frame, OFFLOAD)).toBe(false);
-    expect(rx.whole).toHaveLength(0);
+    expect([a.client.stats.rxFrames, b.client.stats.txFrames]).toEqual([1, 1]);
+    rx.takes = true;
+    // A third port: every destination gets wire frames.
+    const c = hub.addPort('c');
+    const rx2 = recorder();
+    NetClient.connect(c.client, rx2.client);
+    expect([tx.peerOffloads(), tx.peerOffloadsLater()]).toEqual([0, 0]);
+    expect(tx.sendOffloaded(frame, OFFLOAD)).toBe(false);
     expect(tx.send(frame)).toBe('delivered');
-    expect(rx.plain).toHaveLength(1);
+    expect([rx.plain.length, rx2.plain.length, rx.whole.length]).toEqual([1, 1, 1]);
+    hub.removePort(c);
+    expect(tx.peerOffloads()).toBe(OFFLOAD_ALL);
   });
 
   it('frames the receiver queued while it took the whole one are delivered after it', () => {
@@ -172,14 +187,24 @@ describe('which offloads the peer takes (peerOffloads / peerOffloadsLater)', () 
     expect(tx.peerOffloads()).toBe(OFFLOAD_ALL);
   });
 
-  it('none at all, now or later, across a hub, with a link down, or with a capture on either side', () => {
+  it('through a two-port hub: what the far side takes, now and later; none with a capture on a hub port', () => {
     const hub = new Hub(0);
     const a = hub.addPort();
     const rx = recorder();
     NetClient.connect(a.client, rx.client);
     const tx = new NetClient('tx', { canReceive: () => true, receive: () => 'ok' });
-    NetClient.connect(tx, hub.addPort().client);
+    const b = hub.addPort();
+    NetClient.connect(tx, b.client);
+    expect([tx.peerOffloads(), tx.peerOffloadsLater()]).toEqual([OFFLOAD_ALL, OFFLOAD_ALL]);
+    rx.client.enterIo();
+    expect([tx.peerOffloads(), tx.peerOffloadsLater()]).toEqual([0, OFFLOAD_ALL]);
+    rx.client.exitIo();
+    const stop = a.client.observe(() => {});
     expect([tx.peerOffloads(), tx.peerOffloadsLater()]).toEqual([0, 0]);
+    stop();
+  });
+
+  it('none at all, now or later, with a link down or with a capture on either side', () => {
     const p = pair();
     p.tx.setLinkUp(false);
     expect([p.tx.peerOffloads(), p.tx.peerOffloadsLater()]).toEqual([0, 0]);

@@ -108,8 +108,9 @@ describe.runIf(canRun)('-netdev tap', () => {
  * Two namespaces joined by nicemu: a TAP interface in each, their backends
  * peers (or ports of one hub), real kernel TCP across them. With virtio-net
  * headers on both taps, the sending kernel's 64 KiB TSO frames reach the
- * other kernel whole; through a hub, or to a tap without headers, they are
- * cut into wire-sized frames on the way. Either way the bytes arrive as sent.
+ * other kernel whole (also through a hub of two ports); through a hub of
+ * three, or to a tap without headers, they are cut into wire-sized frames
+ * on the way. Either way the bytes arrive as sent.
  */
 describe.runIf(canRun)('-netdev tap with virtio-net headers (vnet_hdr)', () => {
   const nsA = `${NS}-a`;
@@ -153,7 +154,7 @@ describe.runIf(canRun)('-netdev tap with virtio-net headers (vnet_hdr)', () => {
     return b;
   };
 
-  async function transfer(opts: { vnetA: boolean; vnetB: boolean; hub: boolean }) {
+  async function transfer(opts: { vnetA: boolean; vnetB: boolean; hubPorts: 0 | 2 | 3 }) {
     for (const ns of [nsA, nsB]) spawnSync('ip', ['netns', 'del', ns]);
     ip('netns', 'add', nsA);
     ip('netns', 'add', nsB);
@@ -170,11 +171,13 @@ describe.runIf(canRun)('-netdev tap with virtio-net headers (vnet_hdr)', () => {
     }
   }
 
-  async function runTransfer(opts: { vnetA: boolean; vnetB: boolean; hub: boolean }, a: TapBackend, b: TapBackend) {
+  async function runTransfer(opts: { vnetA: boolean; vnetB: boolean; hubPorts: 0 | 2 | 3 }, a: TapBackend, b: TapBackend) {
     const hub = new Hub(7);
-    if (opts.hub) {
+    if (opts.hubPorts > 0) {
       NetClient.connect(a.client, hub.addPort().client);
       NetClient.connect(b.client, hub.addPort().client);
+      // A third port with nothing behind it: the hub then fans wire frames out.
+      if (opts.hubPorts === 3) hub.addPort();
     } else NetClient.connect(a.client, b.client);
     for (const [t, ns, addr] of [[a, nsA, '192.168.79.1/24'], [b, nsB, '192.168.79.2/24']] as const) {
       ip('link', 'set', t.ifname, 'netns', ns);
@@ -205,7 +208,7 @@ describe.runIf(canRun)('-netdev tap with virtio-net headers (vnet_hdr)', () => {
   const inNsOf = (ns: string, ...args: string[]): string => execFileSync('ip', ['netns', 'exec', ns, ...args], { encoding: 'utf8' });
 
   it('peers with headers on both taps: TSO frames go from kernel to kernel whole, 8 MiB each way byte-exact', async () => {
-    const r = await transfer({ vnetA: true, vnetB: true, hub: false });
+    const r = await transfer({ vnetA: true, vnetB: true, hubPorts: 0 });
     expect(r.sOut).toContain(`got ${r.expectA}`);
     expect(r.cOut).toContain(`back ${r.expectB}`);
     // Each kernel sent TSO frames; the other tap took them whole.
@@ -216,16 +219,21 @@ describe.runIf(canRun)('-netdev tap with virtio-net headers (vnet_hdr)', () => {
     expect(r.stats.a!.fromKernelBad + r.stats.b!.fromKernelBad).toBe(0);
   }, 60_000);
 
-  it('through a hub, or to a tap without headers, they are cut into wire-sized frames on the way, still byte-exact', async () => {
-    const viaHub = await transfer({ vnetA: true, vnetB: true, hub: true });
+  it('a hub of two ports passes them whole too; a hub of three, or a tap without headers, gets them cut into wire-sized frames, still byte-exact', async () => {
+    const two = await transfer({ vnetA: true, vnetB: true, hubPorts: 2 });
+    expect(two.sOut).toContain(`got ${two.expectA}`);
+    expect(two.cOut).toContain(`back ${two.expectB}`);
+    expect(two.stats.a!.fromKernelWhole).toBeGreaterThan(0);
+    expect(two.stats.a!.gsoSegments + two.stats.b!.gsoSegments).toBe(0);
+    const viaHub = await transfer({ vnetA: true, vnetB: true, hubPorts: 3 });
     expect(viaHub.sOut).toContain(`got ${viaHub.expectA}`);
     expect(viaHub.cOut).toContain(`back ${viaHub.expectB}`);
     expect(viaHub.stats.a!.fromKernelWhole + viaHub.stats.b!.fromKernelWhole).toBe(0);
     expect(viaHub.stats.a!.gsoSegments).toBeGreaterThan(0);
-    const plainB = await transfer({ vnetA: true, vnetB: false, hub: false });
+    const plainB = await transfer({ vnetA: true, vnetB: false, hubPorts: 0 });
     expect(plainB.sOut).toContain(`got ${plainB.expectA}`);
     expect(plainB.cOut).toContain(`back ${plainB.expectB}`);
     expect(plainB.stats.b).toBeUndefined();
     expect(plainB.stats.a!.gsoSegments).toBeGreaterThan(0);
-  }, 90_000);
+  }, 120_000);
 });
