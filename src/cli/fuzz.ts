@@ -54,7 +54,7 @@ export async function runFuzzCommand(argv: readonly string[], io: { stdout: (s: 
   const t0 = Date.now();
   const r = runFuzz(subject, { opSeed: seed, ops: maxOps, stop: () => Date.now() > deadline });
   const secs = (Date.now() - t0) / 1000;
-  io.stdout(`${name}: seed ${seed}, ${r.stats.ops} operations in ${secs.toFixed(1)} s (${Math.round(r.stats.ops / secs)} ops/s), ${r.stats.framesOut} frames out (${r.stats.framesOffloaded} whole, offload work left to the peer), ${r.stats.refusedDma} refused DMA, max ${r.stats.maxAccessesPerOp} memory accesses in one operation\n`);
+  io.stdout(`${name}: seed ${seed}, ${r.stats.ops} operations in ${secs.toFixed(1)} s (${Math.round(r.stats.ops / secs)} ops/s), ${r.stats.framesOut} frames out (${r.stats.framesOffloaded} whole, offload work left to the peer), ${r.stats.framesOffloadedIn} in whole, ${r.stats.refusedDma} refused DMA, max ${r.stats.maxAccessesPerOp} memory accesses in one operation\n`);
   if (!r.failure) return 0;
   io.stderr(`FAILED at operation ${r.failure.at} (${r.failure.kind}): ${r.failure.message}\n`);
   const ops = opStreamOps(subject, seed, r.failure.at + 1);

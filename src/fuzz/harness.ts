@@ -12,9 +12,10 @@ import type { NetClient } from '../hub/client.js';
 import type { DeviceContext, PciDevice } from '../machine/device.js';
 import { PcMachine } from '../machine/pc.js';
 import { WireEnd } from '../machine/wire.js';
-import { NetClient as Client } from '../hub/client.js';
+import { NetClient as Client, newFrameOffload } from '../hub/client.js';
 import { SeededRandom } from '../time/random.js';
-import { hexToBytes } from '../wire/bytes.js';
+import { hexToBytes, setBe16 } from '../wire/bytes.js';
+import { internetChecksum } from '../wire/checksum.js';
 import { type BarInfo, Dice, type FuzzOp, generateOp } from './ops.js';
 
 export interface FuzzDevice extends PciDevice {
@@ -58,6 +59,8 @@ export interface FuzzStats {
   framesOut: number;
   /** Of those, frames handed over whole with offload work left (TSO/GSO, partial checksums). */
   framesOffloaded: number;
+  /** Frames the device took with offload work left (`injectOffloaded`). */
+  framesOffloadedIn: number;
   maxAccessesPerOp: number;
 }
 
@@ -95,7 +98,8 @@ export class FuzzHarness {
   readonly machine: PcMachine;
   readonly device: FuzzDevice;
   readonly bars: BarInfo[] = [];
-  readonly stats: FuzzStats = { ops: 0, accesses: 0, bytes: 0, refusedDma: 0, framesOut: 0, framesOffloaded: 0, maxAccessesPerOp: 0 };
+  readonly stats: FuzzStats = { ops: 0, accesses: 0, bytes: 0, refusedDma: 0, framesOut: 0, framesOffloaded: 0, framesOffloadedIn: 0, maxAccessesPerOp: 0 };
+  private readonly offload = newFrameOffload();
   /** The device's peer also takes frames with offload work left, every other one offered (both paths run). */
   private offers = 0;
   private readonly wire = new WireEnd('fuzz-wire', { takeOffloaded: () => (this.offers++ & 1) === 0 });
@@ -199,6 +203,45 @@ export class FuzzHarness {
     return undefined;
   }
 
+  /**
+   * Half the TCP frames (by a bit of their own bytes, so a replay does the
+   * same) go to the device as frames with offload work left, as the
+   * user-mode stack sends them: headers put right so that the offload info
+   * describes the frame (`checkOffload`), a partial checksum, GSO when
+   * longer than a wire frame. The device's receive offload path then meets
+   * whatever state the fuzzed ring is in. False: not such a frame, or not taken.
+   */
+  private injectOffloaded(f: Uint8Array): boolean {
+    if (f.length < 54 || (f[15]! & 1) === 0) return false;
+    const v4 = f[12] === 0x08 && f[13] === 0x00;
+    const v6 = f[12] === 0x86 && f[13] === 0xdd;
+    if (!v4 && !v6) return false;
+    const l4 = v4 ? 34 : 54;
+    if (f.length < l4 + 20 || f.length - 14 > 0xffff) return false;
+    if (v4) {
+      f[14] = 0x45;
+      f[20] = 0;
+      f[21] = 0;
+      f[23] = 6;
+      setBe16(f, 16, f.length - 14);
+      setBe16(f, 24, 0);
+      setBe16(f, 24, internetChecksum(f, 14, 34));
+    } else {
+      f[14] = 0x60;
+      f[20] = 6;
+      setBe16(f, 18, f.length - 54);
+    }
+    f[l4 + 12] = (5 + (f[l4 + 12]! & 3)) << 4;
+    const o = this.offload;
+    o.csumStart = l4;
+    o.csumOffset = 16;
+    o.gso = f.length > 1514 ? (v4 ? 'tcpv4' : 'tcpv6') : 'none';
+    o.gsoSize = o.gso === 'none' ? 0 : 1 + (f[l4 + 4]! % 1460);
+    if (!this.wire.injectOffloaded(f, o)) return false;
+    this.stats.framesOffloadedIn++;
+    return true;
+  }
+
   private execute(op: FuzzOp): void {
     const m = this.machine;
     switch (op.op) {
@@ -217,9 +260,11 @@ export class FuzzHarness {
       case 'mem':
         m.ram.write(op.addr, hexToBytes(op.data));
         return;
-      case 'frame':
-        this.wire.inject(hexToBytes(op.data));
+      case 'frame': {
+        const f = hexToBytes(op.data);
+        if (!this.injectOffloaded(f)) this.wire.inject(f);
         return;
+      }
       case 'clock':
         m.clock.advance(op.ns);
         return;

@@ -45,6 +45,11 @@ export class WireEnd {
     );
   }
 
+  /** A frame with offload work left arrives (as the user-mode stack sends them); true when the device took it. */
+  injectOffloaded(frame: Uint8Array, offload: FrameOffload): boolean {
+    return this.client.sendOffloaded(frame, offload);
+  }
+
   /** A frame arrives from the wire. */
   inject(frame: Uint8Array): void {
     this.client.send(frame);

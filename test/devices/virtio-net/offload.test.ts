@@ -10,7 +10,8 @@ import { VIRTIO_NET_F } from '../../../src/devices/virtio-net/features.js';
 import { completeChecksum, validateRxChecksums } from '../../../src/wire/offload.js';
 import { type FrameOffload, OFFLOAD_CSUM, OFFLOAD_TSO4, OFFLOAD_TSO6 } from '../../../src/hub/index.js';
 import { firstDifference } from '../../netdev/user/tcp-helpers.js';
-import { COMBOS, DEFAULT_MAC, Driver } from './driver.js';
+import { SeededRandom } from '../../../src/time/random.js';
+import { COMBOS, DEFAULT_MAC, Driver, INDIRECT, MockSplitQueue, NEXT, RAM, WRITE } from './driver.js';
 import { ipFrame } from './packets.js';
 
 const TSO = [VIRTIO_NET_F.CSUM, VIRTIO_NET_F.HOST_TSO4, VIRTIO_NET_F.HOST_TSO6, VIRTIO_NET_F.HOST_UFO];
@@ -221,5 +222,58 @@ describe.each(COMBOS)('virtio-net receive offloads from a peer: $name', (combo) 
     expect(d.peer.client.peerOffloadsLater()).toBe(0);
     const { frame, offload } = gsoFrame(20000);
     expect(d.peer.client.sendOffloaded(frame, offload)).toBe(false);
+  });
+});
+
+describe('virtio-net receive offloads: a hostile receive ring', () => {
+  const SPLIT = COMBOS.filter((c) => !c.packed);
+  it.each(SPLIT)('$name: GSO frames meet random descriptors and avail entries; nothing throws, nothing comes back twice, a reset device works again', (combo) => {
+    let takenAll = 0;
+    let badChains = 0;
+    for (let seed = 1; seed <= 25; seed++) {
+      const rnd = new SeededRandom(seed);
+      const below = (n: number): number => rnd.nextU32() % n;
+      const d = new Driver({ combo, features: GUEST_OFFLOADS, queueSize: 64 });
+      const q = d.rxq as MockSplitQueue;
+      const lens = [0, 1, 5, 12, 14, 60, 1526, 4096, 65562, 0xffffffff];
+      const addrs = (): number => [below(RAM), RAM - 8, RAM + below(4096), 2 ** 40, 0][below(5)]!;
+      // Most descriptors a usable receive buffer (all of them over one stretch of RAM), the rest garbage.
+      const goodLen = combo.mrg ? 1526 : 65562;
+      const usable = d.alloc.take(goodLen);
+      for (let i = 0; i < q.size; i++) {
+        if (below(10) < 7) q.rawDesc(i, usable, goodLen, WRITE, 0);
+        else q.rawDesc(i, addrs(), lens[below(lens.length)]!, [WRITE, WRITE | NEXT, NEXT, INDIRECT, WRITE | INDIRECT, 0][below(6)]!, below(q.size + 1));
+      }
+      let published = 0;
+      // Now and then a head out of range or an index that runs ahead: a ring error, after which the device stops.
+      for (let i = 0; i < 48; i++) {
+        const adv = below(60) === 0 ? q.size + 3 : 1;
+        q.rawAvail(below(60) === 0 ? q.size + below(4) : below(q.size), adv);
+        published += adv;
+      }
+      let taken = 0;
+      for (let k = 0; k < 6; k++) {
+        const g = gsoFrame(1000 + below(40000), { ipv6: below(2) === 1, mss: 1 + below(1460) });
+        expect(() => {
+          if (d.peer.client.sendOffloaded(g.frame, g.offload)) taken++;
+        }).not.toThrow();
+      }
+      // The device returns at most what was made available (a ring error stops it), each entry once.
+      expect(((q.usedIdx - 0) & 0xffff) <= Math.min(published, q.size)).toBe(true);
+      expect(d.counters()['rxOffloaded']).toBe(taken);
+      takenAll += taken;
+      badChains += d.counters()['rxBadChains']! + d.counters()['rxReadableBuffers']!;
+      // A driver resets the device and sets it up again: GSO frames go through as before.
+      d.init();
+      postForGso(d, 1);
+      const good = gsoFrame(30000);
+      expect(d.peer.client.sendOffloaded(good.frame, good.offload)).toBe(true);
+      const got = d.receive();
+      expect(got).toHaveLength(1);
+      expect(firstDifference(got[0]!.frame, good.frame)).toBe(-1);
+    }
+    // Both ways were walked: frames placed in buffers the random ring happened to make usable, and bad chains returned.
+    expect(takenAll).toBeGreaterThan(0);
+    expect(badChains).toBeGreaterThan(0);
   });
 });
