@@ -16,7 +16,7 @@ import { NetClient as Client, newFrameOffload } from '../hub/client.js';
 import { SeededRandom } from '../time/random.js';
 import { hexToBytes, setBe16 } from '../wire/bytes.js';
 import { internetChecksum } from '../wire/checksum.js';
-import { type BarInfo, Dice, type FuzzOp, generateOp } from './ops.js';
+import { type BarInfo, Dice, type FuzzOp, type FuzzRing, type GenContext, type PostedBuf, generateOp } from './ops.js';
 
 export interface FuzzDevice extends PciDevice {
   readonly net: NetClient;
@@ -29,6 +29,13 @@ export interface FuzzSubject {
   readonly name: string;
   create(ctx: DeviceContext): FuzzDevice;
   readonly registers: readonly RegisterSpot[];
+  /**
+   * What a driver does before the fuzzing starts (and again after every
+   * reset): register writes that set the device up, and the rings it placed,
+   * which the op generator then fills and kicks. Without it the device stays
+   * as firmware left it, and random writes rarely get a datapath running.
+   */
+  bringUp?(): { ops: FuzzOp[]; rings: FuzzRing[] };
 }
 
 export interface FuzzBudget {
@@ -106,6 +113,7 @@ export class FuzzHarness {
   private readonly counting: WorkCounter;
   private readonly barAddr = new Map<number, { kind: 'mem' | 'io'; addr: number }>();
   private readonly ramSize: number;
+  private readonly bring: { ops: FuzzOp[]; rings: FuzzRing[] } | undefined;
 
   constructor(
     readonly subject: FuzzSubject,
@@ -121,6 +129,7 @@ export class FuzzHarness {
     });
     this.counting = counting;
     this.device = this.machine.addPciDevice((ctx) => subject.create(ctx), { slot: SLOT }).device;
+    this.bring = subject.bringUp?.();
     Client.connect(this.device.net, this.wire.client);
     this.setup();
   }
@@ -158,10 +167,13 @@ export class FuzzHarness {
     }
     host.configWrite(devfn, 0x04, 2, 0x0007);
     host.configWrite(8, 0x60, 4, 0x0b0b0b0b);
+    for (const op of this.bring?.ops ?? []) this.execute(op);
   }
 
-  genContext(): { bars: BarInfo[]; registers: readonly RegisterSpot[]; ramSize: number; mac: Uint8Array } {
-    return { bars: this.bars, registers: this.subject.registers, ramSize: this.ramSize, mac: this.device.mac ?? new Uint8Array(6) };
+  genContext(): GenContext {
+    // The rings as copies: the generator keeps its avail index in them.
+    const rings = this.bring?.rings.map((r) => ({ ...r, notify: { ...r.notify } }));
+    return { bars: this.bars, registers: this.subject.registers, ramSize: this.ramSize, mac: this.device.mac ?? new Uint8Array(6), ...(rings ? { rings } : {}) };
   }
 
   /** Execute one operation and check the invariants; a failure, or undefined. */
@@ -242,6 +254,28 @@ export class FuzzHarness {
     return true;
   }
 
+  /** The driver's side of a `post` op: descriptors, avail entries after the current avail.idx, the new idx, a notify. */
+  private post(ring: number, bufs: readonly PostedBuf[]): void {
+    const r = this.bring?.rings[ring];
+    if (r === undefined) return;
+    const ram = this.machine.ram;
+    const idx = ram.readU16(r.avail + 2);
+    if (typeof idx !== 'number') return;
+    const desc = new Uint8Array(16);
+    const dv = new DataView(desc.buffer);
+    bufs.forEach((b, k) => {
+      dv.setUint32(0, b.addr >>> 0, true);
+      dv.setUint32(4, 0, true);
+      dv.setUint32(8, b.len >>> 0, true);
+      dv.setUint16(12, b.flags & 0xffff, true);
+      dv.setUint16(14, b.next & 0xffff, true);
+      ram.write(r.desc + 16 * (b.slot % r.size), desc);
+      ram.writeU16(r.avail + 4 + 2 * ((idx + k) % r.size), b.slot % r.size);
+    });
+    ram.writeU16(r.avail + 2, (idx + bufs.length) & 0xffff);
+    this.execute({ op: 'write', ...r.notify });
+  }
+
   private execute(op: FuzzOp): void {
     const m = this.machine;
     switch (op.op) {
@@ -265,6 +299,9 @@ export class FuzzHarness {
         if (!this.injectOffloaded(f)) this.wire.inject(f);
         return;
       }
+      case 'post':
+        this.post(op.ring, op.bufs);
+        return;
       case 'clock':
         m.clock.advance(op.ns);
         return;

@@ -14,9 +14,20 @@ export type FuzzOp =
   | { op: 'config'; offset: number; size: 1 | 2 | 4; value: number }
   | { op: 'mem'; addr: number; data: string }
   | { op: 'frame'; data: string }
+  /** Make buffers available on a set-up ring (`FuzzSubject.bringUp`), as a driver does, and notify. */
+  | { op: 'post'; ring: number; bufs: PostedBuf[] }
   | { op: 'clock'; ns: number }
   | { op: 'reset' }
   | { op: 'save-restore' };
+
+/** A descriptor a `post` op writes at `slot` and makes available as a one-descriptor chain (or the head of one, with NEXT). */
+export interface PostedBuf {
+  slot: number;
+  addr: number;
+  len: number;
+  flags: number;
+  next: number;
+}
 
 export interface BarInfo {
   index: number;
@@ -28,6 +39,26 @@ export interface GenContext {
   registers: readonly RegisterSpot[];
   ramSize: number;
   mac: Uint8Array;
+  /** Rings a driver set up (`FuzzSubject.bringUp`): ops then also fill them and kick. */
+  rings?: readonly FuzzRing[];
+}
+
+/**
+ * A split virtqueue in RAM (legacy layout, virtio 1.2 §2.7 and §4.1.5.1.1.2)
+ * and how to notify it. `next`: the descriptor slot the generator posts
+ * next (generator state: a stream stays deterministic per seed).
+ */
+export interface FuzzRing {
+  desc: number;
+  avail: number;
+  size: number;
+  /** Where buffers of this ring point (a data area in RAM) and how large it is. */
+  data: number;
+  dataSize: number;
+  /** Device-writable buffers (a receive ring). */
+  writable: boolean;
+  notify: { bar: number; offset: number; size: 1 | 2 | 4; value: number };
+  next: number;
 }
 
 /** Small helpers over a RandomSource. */
@@ -128,7 +159,57 @@ function memPattern(d: Dice, ctx: GenContext): Uint8Array {
   return b;
 }
 
+/**
+ * Buffers for a set-up ring, as a driver posts them: mostly sane (inside the
+ * ring's data area, a plausible length, WRITE on a receive ring), now and
+ * then not (any length, address or flags; a NEXT link anywhere). Slots go
+ * round the ring as a driver's free list would.
+ */
+function postOp(d: Dice, index: number, r: FuzzRing): FuzzOp {
+  const bufs: PostedBuf[] = [];
+  for (let n = 1 + d.below(8); n > 0; n--) {
+    const sane = d.chance(0.9);
+    const len = sane ? d.pick([14, 60, 1514, 1526, 2048, 4096, 65562]) : d.pick([0, 1, 11, 12, 0xffff, d.u32()]);
+    const addr = sane ? r.data + d.below(Math.max(1, r.dataSize - Math.min(len, r.dataSize))) : d.below(2 * r.data + r.dataSize);
+    const slot = r.next;
+    r.next = (r.next + 1) % r.size;
+    const flags = sane ? (r.writable ? 2 : 0) : d.below(8);
+    bufs.push({ slot, addr, len: len >>> 0, flags, next: sane ? r.next : d.below(0x10000) });
+  }
+  return { op: 'post', ring: index, bufs };
+}
+
+/**
+ * With rings set up, the mix leans on the datapath: ring ops and frames
+ * most of the time, register and config writes (which can undo the set-up)
+ * less, and resets (which redo it) often enough to come back.
+ */
+function datapathOp(d: Dice, ctx: GenContext, rings: readonly FuzzRing[]): FuzzOp {
+  const roll = d.below(1000);
+  if (roll < 400) {
+    const i = d.below(rings.length);
+    return postOp(d, i, rings[i]!);
+  }
+  if (roll < 650) return { op: 'frame', data: hex(frame(d, ctx)) };
+  if (roll < 750) return { op: 'clock', ns: d.pick([1, 1000, 100_000, 1_000_000, 50_000_000]) };
+  if (roll < 850) {
+    const r = d.pick(rings);
+    // Bytes for the buffers: headers and frames for the transmit ring, anything for the receive ring.
+    return { op: 'mem', addr: r.data + d.below(r.dataSize - 256), data: hex(d.chance(0.5) ? frame(d, ctx).subarray(0, 256) : memPattern(d, ctx)) };
+  }
+  if (roll < 930 && ctx.registers.length > 0) {
+    const r = d.pick(ctx.registers);
+    if (d.chance(0.5)) return { op: 'read', bar: r.bar, offset: r.offset, size: r.width };
+    return { op: 'write', bar: r.bar, offset: r.offset, size: r.width, value: interestingValue(d, ctx) };
+  }
+  if (roll < 970) return { op: 'mem', addr: d.below(ctx.ramSize - 256), data: hex(memPattern(d, ctx)) };
+  if (roll < 978) return { op: 'config', offset: d.below(256), size: d.pick([1, 2, 4] as const), value: interestingValue(d, ctx) };
+  if (roll < 998) return { op: 'reset' };
+  return { op: 'save-restore' };
+}
+
 export function generateOp(d: Dice, ctx: GenContext): FuzzOp {
+  if (ctx.rings !== undefined && ctx.rings.length > 0) return datapathOp(d, ctx, ctx.rings);
   const roll = d.below(1000);
   if (roll < 350 && ctx.registers.length > 0) {
     const r = d.pick(ctx.registers);
