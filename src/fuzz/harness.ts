@@ -258,6 +258,10 @@ export class FuzzHarness {
   private post(ring: number, bufs: readonly PostedBuf[]): void {
     const r = this.bring?.rings[ring];
     if (r === undefined) return;
+    if (r.kind === 'e1000') {
+      this.postE1000(r, bufs);
+      return;
+    }
     const ram = this.machine.ram;
     const idx = ram.readU16(r.avail + 2);
     if (typeof idx !== 'number') return;
@@ -274,6 +278,26 @@ export class FuzzHarness {
     });
     ram.writeU16(r.avail + 2, (idx + bufs.length) & 0xffff);
     this.execute({ op: 'write', ...r.notify });
+  }
+
+  /** e1000: legacy descriptors from the current tail on (address, length, and the command byte of a transmit one), then the new tail. */
+  private postE1000(r: FuzzRing, bufs: readonly PostedBuf[]): void {
+    const b = this.barAddr.get(r.notify.bar);
+    if (b === undefined || b.kind !== 'mem') return;
+    const m = this.machine;
+    const tail = m.mem.read(b.addr + r.notify.offset, 4) % r.size;
+    const desc = new Uint8Array(16);
+    const dv = new DataView(desc.buffer);
+    bufs.forEach((x, k) => {
+      desc.fill(0);
+      dv.setUint32(0, x.addr >>> 0, true);
+      if (!r.writable) {
+        dv.setUint16(8, x.len & 0xffff, true);
+        desc[11] = x.flags & 0xff;
+      }
+      m.ram.write(r.desc + 16 * ((tail + k) % r.size), desc);
+    });
+    m.mem.write(b.addr + r.notify.offset, 4, (tail + bufs.length) % r.size);
   }
 
   private execute(op: FuzzOp): void {

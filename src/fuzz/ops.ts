@@ -44,11 +44,17 @@ export interface GenContext {
 }
 
 /**
- * A split virtqueue in RAM (legacy layout, virtio 1.2 §2.7 and §4.1.5.1.1.2)
- * and how to notify it. `next`: the descriptor slot the generator posts
- * next (generator state: a stream stays deterministic per seed).
+ * A ring a driver set up, and how to hand it buffers:
+ * - 'virtio': a split virtqueue in RAM (legacy layout, virtio 1.2 §2.7 and
+ *   §4.1.5.1.1.2): descriptors, avail entries after avail.idx, the new idx,
+ *   then `notify` is written;
+ * - 'e1000': a legacy descriptor ring (8254x SDM 3.2.3, 3.3.3): descriptors
+ *   from the tail on, then the tail register (`notify`, its value the new tail).
+ * `next`: the descriptor slot the generator posts next (generator state: a
+ * stream stays deterministic per seed).
  */
 export interface FuzzRing {
+  kind: 'virtio' | 'e1000';
   desc: number;
   avail: number;
   size: number;
@@ -173,7 +179,8 @@ function postOp(d: Dice, index: number, r: FuzzRing): FuzzOp {
     const addr = sane ? r.data + d.below(Math.max(1, r.dataSize - Math.min(len, r.dataSize))) : d.below(2 * r.data + r.dataSize);
     const slot = r.next;
     r.next = (r.next + 1) % r.size;
-    const flags = sane ? (r.writable ? 2 : 0) : d.below(8);
+    // virtio: WRITE on a receive ring; e1000 transmit: EOP | IFCS | RS (SDM 3.3.3.1).
+    const flags = sane ? (r.kind === 'e1000' ? (r.writable ? 0 : 0x0b) : r.writable ? 2 : 0) : d.below(r.kind === 'e1000' ? 256 : 8);
     bufs.push({ slot, addr, len: len >>> 0, flags, next: sane ? r.next : d.below(0x10000) });
   }
   return { op: 'post', ring: index, bufs };

@@ -16,6 +16,7 @@ export function subjectFromModel(model: NicModel): FuzzSubject {
     registers: model.registers ?? [],
     create: (ctx) => model.create(ctx, { mac: FUZZ_MAC, name: model.driver }),
     ...(model.driver === 'virtio-net-pci' ? { bringUp: virtioLegacyBringUp } : {}),
+    ...(model.driver.startsWith('e1000') ? { bringUp: e1000BringUp } : {}),
   };
 }
 
@@ -41,6 +42,7 @@ function virtioLegacyBringUp(): { ops: FuzzOp[]; rings: FuzzRing[] } {
     const base = 0x100000 + q * 0x4000;
     ops.push(w(VQ.QUEUE_SEL, 2, q), w(VQ.QUEUE_PFN, 4, base >>> 12));
     rings.push({
+      kind: 'virtio',
       desc: base,
       avail: base + 16 * QUEUE_SIZE,
       size: QUEUE_SIZE,
@@ -70,4 +72,32 @@ export function fuzzSubjects(): FuzzSubject[] {
 
 export function findFuzzSubject(name: string): FuzzSubject | undefined {
   return fuzzSubjects().find((s) => s.name === name);
+}
+
+/** e1000 register offsets (8254x SDM 13.4) used by the bring-up. */
+const E = { CTRL: 0x0000, IMS: 0x00d0, RCTL: 0x0100, TCTL: 0x0400, RDBAL: 0x2800, RDBAH: 0x2804, RDLEN: 0x2808, RDH: 0x2810, RDT: 0x2818, TDBAL: 0x3800, TDBAH: 0x3804, TDLEN: 0x3808, TDH: 0x3810, TDT: 0x3818 } as const;
+const E1000_RING = 64;
+
+/**
+ * What Linux's e1000 does before traffic (SDM 14.4, 14.5): link up, a
+ * receive ring of 2 KiB buffers (RCTL EN, BAM, SECRC, UPE/MPE so every frame
+ * the fuzzer sends is taken), a transmit ring (TCTL EN, PSP), interrupts on.
+ * The generator then posts descriptors and moves the tails.
+ */
+function e1000BringUp(): { ops: FuzzOp[]; rings: FuzzRing[] } {
+  const w = (offset: number, value: number): FuzzOp => ({ op: 'write', bar: 0, offset, size: 4, value });
+  const rx = 0x100000;
+  const tx = 0x104000;
+  const ops: FuzzOp[] = [
+    w(E.CTRL, 0x40 | 0x20),
+    w(E.RDBAL, rx), w(E.RDBAH, 0), w(E.RDLEN, 16 * E1000_RING), w(E.RDH, 0), w(E.RDT, 0),
+    w(E.RCTL, (1 << 1) | (1 << 3) | (1 << 4) | (1 << 15) | (1 << 26)),
+    w(E.TDBAL, tx), w(E.TDBAH, 0), w(E.TDLEN, 16 * E1000_RING), w(E.TDH, 0), w(E.TDT, 0),
+    w(E.TCTL, (1 << 1) | (1 << 3)),
+    w(E.IMS, 0x1f),
+  ];
+  const ring = (desc: number, data: number, writable: boolean, tail: number): FuzzRing => ({
+    kind: 'e1000', desc, size: E1000_RING, avail: 0, data, dataSize: 0x100000, writable, notify: { bar: 0, offset: tail, size: 4, value: 0 }, next: 0,
+  });
+  return { ops, rings: [ring(rx, 0x200000, true, E.RDT), ring(tx, 0x300000, false, E.TDT)] };
 }

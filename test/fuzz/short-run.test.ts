@@ -13,11 +13,9 @@ describe('short fuzz run', () => {
       const r = runFuzz(subject, { opSeed: 0x5eed, ops: OPS });
       if (r.failure) throw new Error(`operation ${r.failure.at} ${JSON.stringify(r.failure.op)}: ${r.failure.kind}: ${r.failure.message}\nreproduce: npm run fuzz -- --device ${subject.name} --seed ${0x5eed} --ops ${r.failure.at + 1}`);
       expect(r.stats.ops).toBe(OPS);
-      // A subject with a driver bring-up gets its datapath running: frames go out, and (virtio-net) GSO frames come in whole.
-      if (subject.bringUp) {
-        expect(r.stats.framesOut).toBeGreaterThan(100);
-        expect(r.stats.framesOffloadedIn).toBeGreaterThan(0);
-      }
+      // A subject with a driver bring-up gets its datapath running: frames go out, and GSO frames come in whole where the NIC takes them.
+      if (subject.bringUp) expect(r.stats.framesOut).toBeGreaterThan(100);
+      if (subject.name === 'virtio-net-pci') expect(r.stats.framesOffloadedIn).toBeGreaterThan(0);
     });
   }
 });
