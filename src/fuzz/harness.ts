@@ -262,6 +262,10 @@ export class FuzzHarness {
       this.postE1000(r, bufs);
       return;
     }
+    if (r.kind === 'rtl8139') {
+      this.postRtl8139(r, bufs);
+      return;
+    }
     const ram = this.machine.ram;
     const idx = ram.readU16(r.avail + 2);
     if (typeof idx !== 'number') return;
@@ -278,6 +282,19 @@ export class FuzzHarness {
     });
     ram.writeU16(r.avail + 2, (idx + bufs.length) & 0xffff);
     this.execute({ op: 'write', ...r.notify });
+  }
+
+  /** rtl8139 C mode: each buffer into the next of the four descriptors, TSAD then TSD (size; OWN and the threshold bits as posted). */
+  private postRtl8139(r: FuzzRing, bufs: readonly PostedBuf[]): void {
+    const b = this.barAddr.get(r.notify.bar);
+    if (b === undefined) return;
+    const space = b.kind === 'io' ? this.machine.io : this.machine.mem;
+    for (const x of bufs) {
+      const k = x.slot % 4;
+      space.write(b.addr + r.notify.offset + 0x10 + 4 * k, 4, x.addr >>> 0);
+      // Sane: the size alone (OWN clear starts the send); else whatever the flags byte says in the upper bits.
+      space.write(b.addr + r.notify.offset + 4 * k, 4, ((x.len & 0x1fff) | ((x.flags & 0xff) << 16)) >>> 0);
+    }
   }
 
   /** e1000: legacy descriptors from the current tail on (address, length, and the command byte of a transmit one), then the new tail. */

@@ -49,12 +49,15 @@ export interface GenContext {
  *   §4.1.5.1.1.2): descriptors, avail entries after avail.idx, the new idx,
  *   then `notify` is written;
  * - 'e1000': a legacy descriptor ring (8254x SDM 3.2.3, 3.3.3): descriptors
- *   from the tail on, then the tail register (`notify`, its value the new tail).
+ *   from the tail on, then the tail register (`notify`, its value the new tail);
+ * - 'rtl8139': the four transmit descriptors of C mode (datasheet 6.2):
+ *   TSAD of the next one, then its TSD with the size and OWN clear, which
+ *   sends (`notify.offset`: TSD0; TSAD0 is 0x10 above).
  * `next`: the descriptor slot the generator posts next (generator state: a
  * stream stays deterministic per seed).
  */
 export interface FuzzRing {
-  kind: 'virtio' | 'e1000';
+  kind: 'virtio' | 'e1000' | 'rtl8139';
   desc: number;
   avail: number;
   size: number;

@@ -17,6 +17,7 @@ export function subjectFromModel(model: NicModel): FuzzSubject {
     create: (ctx) => model.create(ctx, { mac: FUZZ_MAC, name: model.driver }),
     ...(model.driver === 'virtio-net-pci' ? { bringUp: virtioLegacyBringUp } : {}),
     ...(model.driver.startsWith('e1000') ? { bringUp: e1000BringUp } : {}),
+    ...(model.driver === 'rtl8139' ? { bringUp: rtl8139BringUp } : {}),
   };
 }
 
@@ -100,4 +101,19 @@ function e1000BringUp(): { ops: FuzzOp[]; rings: FuzzRing[] } {
     kind: 'e1000', desc, size: E1000_RING, avail: 0, data, dataSize: 0x100000, writable, notify: { bar: 0, offset: tail, size: 4, value: 0 }, next: 0,
   });
   return { ops, rings: [ring(rx, 0x200000, true, E.RDT), ring(tx, 0x300000, false, E.TDT)] };
+}
+
+/** RTL8139 registers (datasheet 5) used by the bring-up. */
+const R = { TSD0: 0x10, RBSTART: 0x30, CR: 0x37, CAPR: 0x38, IMR: 0x3c, RCR: 0x44 } as const;
+
+/**
+ * What Linux's 8139too does (C mode): a receive buffer (8 KiB + 16, WRAP,
+ * accepting every frame), receiver and transmitter on, interrupts on. The
+ * generator then fills the four transmit descriptors; the receive side is
+ * moved on by the CAPR writes among the register operations.
+ */
+function rtl8139BringUp(): { ops: FuzzOp[]; rings: FuzzRing[] } {
+  const w = (offset: number, size: 1 | 2 | 4, value: number): FuzzOp => ({ op: 'write', bar: 0, offset, size, value });
+  const ops: FuzzOp[] = [w(R.RBSTART, 4, 0x100000), w(R.RCR, 4, 0x01 | 0x02 | 0x04 | 0x08 | 0x80), w(R.CR, 1, 0x0c), w(R.CAPR, 2, 0xfff0), w(R.IMR, 2, 0xffff)];
+  return { ops, rings: [{ kind: 'rtl8139', desc: 0, avail: 0, size: 4, data: 0x300000, dataSize: 0x100000, writable: false, notify: { bar: 0, offset: R.TSD0, size: 4, value: 0 }, next: 0 }] };
 }
