@@ -306,13 +306,18 @@ export class FuzzHarness {
     const desc = new Uint8Array(16);
     const dv = new DataView(desc.buffer);
     bufs.forEach((x, k) => {
+      const at = r.desc + 16 * ((tail + k) % r.size);
+      if (x.raw !== undefined) {
+        m.ram.write(at, hexToBytes(x.raw).subarray(0, 16));
+        return;
+      }
       desc.fill(0);
       dv.setUint32(0, x.addr >>> 0, true);
       if (!r.writable) {
         dv.setUint16(8, x.len & 0xffff, true);
         desc[11] = x.flags & 0xff;
       }
-      m.ram.write(r.desc + 16 * ((tail + k) % r.size), desc);
+      m.ram.write(at, desc);
     });
     m.mem.write(b.addr + r.notify.offset, 4, (tail + bufs.length) % r.size);
   }

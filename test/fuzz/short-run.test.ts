@@ -16,6 +16,8 @@ describe('short fuzz run', () => {
       // A subject with a driver bring-up gets its datapath running: frames go out, and GSO frames come in whole where the NIC takes them.
       if (subject.bringUp) expect(r.stats.framesOut).toBeGreaterThan(100);
       if (subject.name === 'virtio-net-pci') expect(r.stats.framesOffloadedIn).toBeGreaterThan(0);
+      // e1000 posts TCP segmentation sends too: some reach the peer whole.
+      if (subject.name.startsWith('e1000')) expect(r.stats.framesOffloaded).toBeGreaterThan(0);
     });
   }
 });
